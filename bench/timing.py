@@ -1,0 +1,93 @@
+"""Shared timing helpers: alternating repetitions, medians, and the rows of the report."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+
+@dataclass
+class Row:
+    """One line of the report: a bare figure, the lab's figure, and the goal for their ratio."""
+
+    name: str
+    unit: str
+    bare: list[float] = field(default_factory=list)
+    lab: list[float] = field(default_factory=list)
+    goal: float | None = None
+    note: str = ""
+    #: Further figures per repetition (e.g. a breakdown of the lab's time), reported as medians.
+    extra: dict[str, list[float]] = field(default_factory=dict)
+
+    def add_extra(self, name: str, value: float) -> None:
+        self.extra.setdefault(name, []).append(value)
+
+    @property
+    def bare_median(self) -> float | None:
+        return statistics.median(self.bare) if self.bare else None
+
+    @property
+    def lab_median(self) -> float | None:
+        return statistics.median(self.lab) if self.lab else None
+
+    @property
+    def ratio(self) -> float | None:
+        b, lab = self.bare_median, self.lab_median
+        return lab / b if b and lab is not None else None
+
+    @property
+    def verdict(self) -> str:
+        if self.goal is None or self.ratio is None:
+            return "info"
+        return "PASS" if self.ratio <= self.goal else "MISS"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "bare": self.bare_median,
+            "lab": self.lab_median,
+            "ratio": _round(self.ratio, 4),
+            "goal": self.goal,
+            "verdict": self.verdict,
+            "note": self.note,
+            "extra": {k: round(statistics.median(v), 6) for k, v in self.extra.items() if v},
+            "bare_samples": [round(x, 6) for x in self.bare],
+            "lab_samples": [round(x, 6) for x in self.lab],
+        }
+
+
+def _round(x: float | None, digits: int) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Seconds one call of ``fn`` takes, after a full garbage collection."""
+    gc.collect()
+    t0 = perf_counter()
+    fn()
+    return perf_counter() - t0
+
+
+def alternate(
+    bare: Callable[[], None],
+    lab: Callable[[], None],
+    reps: int,
+    budget_s: float = 60.0,
+    min_reps: int = 3,
+) -> int:
+    """Call ``bare`` then ``lab``, ``reps`` times; stop early (after ``min_reps``) once the pairs
+    have taken more than ``budget_s``. Each callable records its own figures. Returns the pairs run."""
+    t0 = perf_counter()
+    for i in range(reps):
+        gc.collect()
+        bare()
+        gc.collect()
+        lab()
+        if i + 1 >= min_reps and perf_counter() - t0 > budget_s:
+            return i + 1
+    return reps

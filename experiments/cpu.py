@@ -1,0 +1,64 @@
+"""CPU-bound work: pure-Python arithmetic that holds the GIL for its whole run."""
+
+from __future__ import annotations
+
+import time
+
+from experiments.probe import checkpoint
+from experiments.registry import Param, workload
+
+MS = Param("ms", int, 100, 1, 60_000, "CPU time of one task on an idle core", "ms")
+
+_loops_per_ms: int | None = None
+
+
+def spin(loops: int) -> int:
+    """The unit of CPU work: a tight pure-Python loop (the GIL is held throughout)."""
+    acc = 0
+    for i in range(loops):
+        acc = (acc + i * i) % 1_000_003
+    return acc
+
+
+def loops_per_ms() -> int:
+    """How many :func:`spin` loops take one millisecond of CPU here (measured once per process)."""
+    global _loops_per_ms
+    if _loops_per_ms is None:
+        spin(20_000)  # warm up
+        trials = sorted(_time_spin(100_000) for _ in range(5))
+        _loops_per_ms = max(1, round(100_000 / (trials[2] / 1e6)))  # the median trial
+    return _loops_per_ms
+
+
+def set_loops_per_ms(value: int) -> None:
+    """Reuse a calibration made elsewhere (process-pool workers take the parent's)."""
+    global _loops_per_ms
+    _loops_per_ms = value
+
+
+def _time_spin(loops: int) -> int:
+    t0 = time.thread_time_ns()
+    spin(loops)
+    return time.thread_time_ns() - t0
+
+
+def compute(ms: float) -> None:
+    """About ``ms`` milliseconds of CPU, in 1 ms chunks with a checkpoint between them."""
+    loops = loops_per_ms()
+    whole, rest = divmod(ms, 1)
+    for _ in range(int(whole)):
+        spin(loops)
+        checkpoint()
+    if rest:
+        spin(int(loops * rest))
+        checkpoint()
+
+
+@workload(
+    "cpu",
+    title="CPU-bound",
+    summary="Pure-Python arithmetic: needs a core and the GIL for every millisecond.",
+    params=[MS],
+)
+def cpu(ms: int = 100) -> None:
+    compute(ms)

@@ -1,0 +1,1 @@
+"""Concurrency Lab: the engine (``server.lab``), renderers, the web app and the CLI."""

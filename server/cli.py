@@ -1,0 +1,125 @@
+"""The command line: ``concurrency-lab serve | list | run``.
+
+Bad input prints one line naming the parameter and what is allowed, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import experiments
+from experiments.registry import InvalidParameter
+from server.lab.executors import EXECUTORS
+from server.types import RunStatus
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidParameter("--param", f"{item!r} is not NAME=VALUE (for example ms=200)")
+        params[name.strip()] = value
+    return params
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="concurrency-lab", description="Watch Python concurrency, truthfully.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = sub.add_parser("serve", help="start the dashboard")
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--data-dir", default=None, help="where run history is kept")
+    serve.add_argument("--read-only", action="store_true", help="show stored runs; start none")
+
+    lst = sub.add_parser("list", help="list the workloads and executors")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+
+    run = sub.add_parser("run", help="run a workload and show its timeline")
+    run.add_argument("workload", help="workload id (see `list`)")
+    run.add_argument("--executor", default="sequential", help=f"one of: {', '.join(EXECUTORS)}")
+    run.add_argument("--tasks", default="8", help="how many tasks (default 8)")
+    run.add_argument("--workers", default=None, help="pool size (default: the executor's own)")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="a workload parameter; repeat for more")
+    run.add_argument("--start-method", default=None, help="processes only: fork, forkserver, spawn")
+    run.add_argument("--json", action="store_true", help="print the run document as JSON")
+    run.add_argument("--width", type=int, default=60, help="chart width in columns")
+    return parser
+
+
+def cmd_list(as_json: bool) -> int:
+    workloads = [w.describe() for w in experiments.visible()]
+    if as_json:
+        print(json.dumps({"workloads": workloads, "executors": list(EXECUTORS)}, indent=2))
+        return 0
+    for w in workloads:
+        params = ", ".join(
+            f"{p['name']}={p['default']} ({p['min']}..{p['max']}{' ' + p['unit'] if p['unit'] else ''})"
+            for p in w["params"]
+        )
+        print(f"{w['id']:<8} {w['title']}: {w['summary']}\n{'':<8} params: {params or 'none'}")
+    print(f"executors: {', '.join(EXECUTORS)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from server.lab.run import Run
+    from server.lab.spec import make_spec
+    from server.render.text import render
+
+    spec = make_spec(args.workload, args.executor, args.tasks, args.workers,
+                     _parse_params(args.param), args.start_method)
+    run = Run(spec)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, run.cancel, "interrupted (Ctrl-C)")
+        await run.execute()
+
+    asyncio.run(main())
+    doc = run.document()
+    if args.json:
+        print(json.dumps(doc))
+    else:
+        print(render(doc, max(20, args.width)))
+    return 0 if run.status is RunStatus.DONE else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from server.settings import Settings
+    from server.web.app import serve
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir,
+                                   "read_only": args.read_only or None}.items() if v is not None}
+    serve(Settings(**overrides))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return cmd_list(args.json)
+        if args.command == "run":
+            return cmd_run(args)
+        return cmd_serve(args)
+    except InvalidParameter as exc:
+        print(f"concurrency-lab: error: {exc.name}: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,332 @@
+"""The four ways to run a batch of tasks. Each runs in a thread of its own, off the caller's loop.
+
+An executor's ``run`` blocks until every task has ended (or the batch was cancelled); ``cancel`` may
+be called from any thread and must make ``run`` return within a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from time import perf_counter_ns
+from typing import Any, ClassVar
+
+import experiments
+from experiments import probe as workload_probe
+from experiments.cpu import loops_per_ms, set_loops_per_ms
+from experiments.registry import Number, Workload
+from server.lab.probe import Record, TaskCancelled, TaskProbe, describe_error
+from server.lab.recorder import LaneNamer, lane_namer
+from server.lab.stepping import Stepped
+from server.types import ExecutorId, LaneKind, TaskStatus
+
+CPUS = os.cpu_count() or 1
+
+
+@dataclass
+class Batch:
+    """What to run, and where to report it."""
+
+    workload: Workload
+    params: Mapping[str, Number]
+    tasks: int
+    workers: int
+    send: Callable[[Record], None]
+    cancel: threading.Event = field(default_factory=threading.Event)
+    start_method: str | None = None
+
+
+def run_probed(
+    workload: Workload,
+    params: Mapping[str, Number],
+    task_id: int,
+    send: Callable[[Record], None],
+    cancel: threading.Event | None,
+) -> Record:
+    """Run one task in the calling thread under a probe; return its end record."""
+    p = TaskProbe(task_id, send, cancel)
+    p.begin()
+    workload_probe.install(p.tick)
+    status, error = TaskStatus.OK, None
+    try:
+        workload.call(task_id, params)
+    except TaskCancelled:
+        status, error = TaskStatus.CANCELLED, "the run was cancelled"
+    except Exception as exc:
+        status, error = TaskStatus.ERROR, describe_error(exc)
+    finally:
+        workload_probe.install(None)
+    return p.end(status, error)
+
+
+class Executor:
+    id: ClassVar[ExecutorId]
+    title: ClassVar[str]
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+
+    @staticmethod
+    def default_workers(tasks: int) -> int:
+        raise NotImplementedError
+
+    @staticmethod
+    def max_workers() -> int:
+        raise NotImplementedError
+
+    def lane_namer(self) -> LaneNamer:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        self.batch.cancel.set()
+
+    def pids(self) -> list[int]:
+        """Processes whose memory belongs to this run, besides the lab's own."""
+        return []
+
+    def describe(self) -> dict[str, Any]:
+        return {}
+
+
+class Sequential(Executor):
+    id = ExecutorId.SEQUENTIAL
+    title = "Sequential: one task after another in one thread"
+
+    @staticmethod
+    def default_workers(tasks: int) -> int:
+        return 1
+
+    @staticmethod
+    def max_workers() -> int:
+        return 1
+
+    def lane_namer(self) -> LaneNamer:
+        return lane_namer(LaneKind.THREAD, "main thread", numbered=False)
+
+    def run(self) -> None:
+        b = self.batch
+        for i in range(b.tasks):
+            if b.cancel.is_set():
+                return
+            b.send(run_probed(b.workload, b.params, i, b.send, b.cancel))
+
+
+class Threads(Executor):
+    id = ExecutorId.THREADS
+    title = "Thread pool (concurrent.futures.ThreadPoolExecutor)"
+
+    @staticmethod
+    def default_workers(tasks: int) -> int:
+        return min(32, CPUS + 4)  # ThreadPoolExecutor's own default
+
+    @staticmethod
+    def max_workers() -> int:
+        return 64
+
+    def lane_namer(self) -> LaneNamer:
+        return lane_namer(LaneKind.THREAD, "thread")
+
+    def run(self) -> None:
+        b = self.batch
+
+        def job(i: int) -> None:
+            if not b.cancel.is_set():
+                b.send(run_probed(b.workload, b.params, i, b.send, b.cancel))
+
+        with cf.ThreadPoolExecutor(b.workers, thread_name_prefix="lab-worker") as pool:
+            for i in range(b.tasks):
+                pool.submit(job, i)
+
+
+# --- process pool: the worker side -------------------------------------------------------------
+
+_child_send: Callable[[Record], None] | None = None
+
+
+def _child_init(queue: Any, cpu_loops_per_ms: int) -> None:
+    global _child_send
+    _child_send = queue.put
+    set_loops_per_ms(cpu_loops_per_ms)
+
+
+def _child_task(workload_id: str, params: Mapping[str, Number], task_id: int) -> Record:
+    assert _child_send is not None
+    return run_probed(experiments.get(workload_id), params, task_id, _child_send, None)
+
+
+class Processes(Executor):
+    id = ExecutorId.PROCESSES
+    title = "Process pool (concurrent.futures.ProcessPoolExecutor)"
+    START_METHODS: ClassVar[tuple[str, ...]] = tuple(multiprocessing.get_all_start_methods())
+
+    def __init__(self, batch: Batch) -> None:
+        super().__init__(batch)
+        self.start_method = batch.start_method or multiprocessing.get_start_method()
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    @staticmethod
+    def default_workers(tasks: int) -> int:
+        return CPUS  # ProcessPoolExecutor's own default
+
+    @staticmethod
+    def max_workers() -> int:
+        return 4 * CPUS
+
+    def lane_namer(self) -> LaneNamer:
+        return lane_namer(LaneKind.PROCESS, "worker")
+
+    def describe(self) -> dict[str, Any]:
+        return {"start_method": self.start_method}
+
+    def pids(self) -> list[int]:
+        pool = self._pool
+        return list(getattr(pool, "_processes", None) or ()) if pool else []
+
+    def run(self) -> None:
+        b = self.batch
+        ctx = multiprocessing.get_context(self.start_method)
+        queue = ctx.SimpleQueue()
+        reader = threading.Thread(target=self._read, args=(queue,), name="lab-reader", daemon=True)
+        reader.start()
+        pool = self._pool = cf.ProcessPoolExecutor(
+            b.workers, mp_context=ctx, initializer=_child_init, initargs=(queue, loops_per_ms())
+        )
+
+        def done(future: cf.Future[Record]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                b.send(future.result())
+
+        try:
+            futures = []
+            for i in range(b.tasks):
+                if b.cancel.is_set():
+                    break
+                f = pool.submit(_child_task, b.workload.id, b.params, i)
+                f.add_done_callback(done)
+                futures.append(f)
+            # Poll rather than wait: after a cancel terminates the workers, the pool's own manager
+            # thread may exit without ever resolving the futures that were running.
+            pending = set(futures)
+            while pending and not b.cancel.is_set():
+                _, pending = cf.wait(pending, timeout=0.1)
+        finally:
+            pool.shutdown(wait=not b.cancel.is_set(), cancel_futures=True)
+            queue.put(None)
+            reader.join(timeout=1.0)
+            queue.close()
+
+    def _read(self, queue: Any) -> None:
+        send = self.batch.send
+        while (rec := queue.get()) is not None:
+            send(rec)
+
+    def cancel(self) -> None:
+        super().cancel()
+        pool = self._pool
+        if pool is None:
+            return
+        # Threads cannot be killed, but processes can: take the workers before shutdown forgets them.
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+
+
+class Asyncio(Executor):
+    id = ExecutorId.ASYNCIO
+    title = "asyncio tasks on one event loop"
+
+    def __init__(self, batch: Batch) -> None:
+        super().__init__(batch)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @staticmethod
+    def default_workers(tasks: int) -> int:
+        return tasks  # no limit: every task in flight at once
+
+    @staticmethod
+    def max_workers() -> int:
+        return 100_000
+
+    def lane_namer(self) -> LaneNamer:
+        return lane_namer(LaneKind.LOOP, "event loop", numbered=False)
+
+    def describe(self) -> dict[str, Any]:
+        return {"awaitable": self.batch.workload.afn is not None}
+
+    def run(self) -> None:
+        b = self.batch
+
+        def cancel_check() -> None:  # lets a cancel stop a workload that blocks the loop
+            if b.cancel.is_set():
+                raise TaskCancelled
+
+        workload_probe.install(cancel_check)
+        try:
+            asyncio.run(self._main())
+        finally:
+            workload_probe.install(None)
+
+    async def _main(self) -> None:
+        b = self.batch
+        self._loop = asyncio.get_running_loop()
+        limit = asyncio.Semaphore(b.workers) if b.workers < b.tasks else None
+        pid, tid = os.getpid(), threading.get_native_id()
+        send, workload, params = b.send, b.workload, b.params
+        awaitable = workload.afn is not None
+
+        async def inline(i: int) -> None:
+            workload.call(i, params)
+
+        async def one(i: int) -> None:
+            if limit is not None:
+                await limit.acquire()
+            intervals: list[int] = []
+            start = perf_counter_ns()
+            send(("start", i, pid, tid, start))
+            status, error = TaskStatus.OK, None
+            try:
+                coro = workload.call_awaitable(i, params) if awaitable else inline(i)
+                await Stepped(coro, intervals)  # type: ignore[arg-type]
+            except (asyncio.CancelledError, TaskCancelled):
+                status, error = TaskStatus.CANCELLED, "the run was cancelled"
+            except Exception as exc:
+                status, error = TaskStatus.ERROR, describe_error(exc)
+            finally:
+                if limit is not None:
+                    limit.release()
+            end = perf_counter_ns()
+            # One thread runs every task, so a task's CPU time is the time the loop spent on it.
+            busy = sum(intervals[k + 1] - intervals[k] for k in range(0, len(intervals), 2))
+            send(("end", i, pid, tid, start, end, busy, intervals, status, error))
+
+        self._tasks = [asyncio.create_task(one(i)) for i in range(b.tasks)]
+        if b.cancel.is_set():
+            self._cancel_tasks()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _cancel_tasks(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+
+    def cancel(self) -> None:
+        super().cancel()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._cancel_tasks)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+
+
+EXECUTORS: dict[str, type[Executor]] = {e.id.value: e for e in (Sequential, Threads, Processes, Asyncio)}

@@ -1,0 +1,107 @@
+"""Pure functions from task timelines to the numbers the lab is about. Times in seconds.
+
+Concurrency counts tasks in flight (started, not yet ended); parallelism counts tasks executing at
+the same instant (inside one of their running intervals).
+
+Running intervals are measured at checkpoints about a millisecond apart, so where a task waited
+inside a chunk is known only to that resolution. Peak counts of running tasks therefore count only
+levels held for at least :data:`RUNNING_RESOLUTION_S`: a thread handing the GIL to another must not
+show up as "2 running" because of a sub-millisecond sliver at the hand-off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Interval = tuple[float, float]
+
+RUNNING_RESOLUTION_S = 0.002
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    start: float
+    end: float
+    running: Sequence[Interval]
+
+
+def levels(intervals: Iterable[Interval]) -> list[tuple[float, float, int]]:
+    """The timeline cut into segments ``(start, end, how many intervals cover it)``."""
+    edges: list[tuple[float, int]] = []
+    for s, e in intervals:
+        if e > s:
+            edges.append((s, 1))
+            edges.append((e, -1))
+    edges.sort()  # at equal times -1 sorts first: an end and a start do not overlap
+    out: list[tuple[float, float, int]] = []
+    cur = 0
+    for (t, d), nxt in zip(edges, edges[1:], strict=False):
+        cur += d
+        if nxt[0] > t:
+            out.append((t, nxt[0], cur))
+    return out
+
+
+def max_overlap(intervals: Iterable[Interval], min_duration: float = 0.0) -> int:
+    """The largest number of intervals that cover every instant of some span at least
+    ``min_duration`` long (with 0, of any single instant)."""
+    segs = levels(intervals)
+    best = 0
+    k = 1
+    while True:
+        longest = run = 0.0
+        prev_end = None
+        for s, e, n in segs:
+            if n >= k:
+                run = run + (e - s) if prev_end == s else e - s
+                prev_end = e
+                longest = max(longest, run)
+            else:
+                prev_end = None
+        if not segs or longest == 0.0 or longest < min_duration:
+            return best
+        best = k
+        k += 1
+
+
+def occupancy(intervals: Iterable[Interval], t0: float, t1: float, bins: int) -> list[float]:
+    """Average number of intervals covering each of ``bins`` equal slices of ``[t0, t1]``."""
+    width = (t1 - t0) / bins if bins and t1 > t0 else 0.0
+    out = [0.0] * bins
+    if not width:
+        return out
+    for s, e in intervals:
+        s, e = max(s, t0), min(e, t1)
+        if e <= s:
+            continue
+        first, last = int((s - t0) / width), min(int((e - t0) / width), bins - 1)
+        for b in range(first, last + 1):
+            lo = t0 + b * width
+            out[b] += max(0.0, min(e, lo + width) - max(s, lo)) / width
+    return out
+
+
+def summarize(
+    timelines: Sequence[Timeline], wall: float, samples: Sequence[dict[str, Any]] = ()
+) -> dict[str, float | int | None]:
+    in_flight = [(t.start, t.end) for t in timelines]
+    running = [iv for t in timelines for iv in t.running]
+    busy = [
+        sum(s["cpu_percent"]) / len(s["cpu_percent"]) / 100 for s in samples if s["cpu_percent"]
+    ]
+    peaks = [sum(s["rss_bytes"].values()) for s in samples if s["rss_bytes"]]
+    return {
+        "avg_concurrency": _ratio(sum(e - s for s, e in in_flight), wall),
+        "avg_parallelism": _ratio(sum(e - s for s, e in running), wall),
+        "max_in_flight": max_overlap(in_flight),
+        # Anything that ran at all had one task running at some instant, however briefly.
+        "max_running": max(max_overlap(running, RUNNING_RESOLUTION_S), 1 if running else 0),
+        "cpu_busy_fraction": round(sum(busy) / len(busy), 4) if busy else None,
+        "peak_rss_bytes": max(peaks) if peaks else None,
+    }
+
+
+def _ratio(total: float, wall: float) -> float:
+    return round(total / wall, 4) if wall > 0 else 0.0

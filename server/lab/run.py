@@ -1,0 +1,264 @@
+"""One run: execute a spec, record it into a run log, and describe it as a run document."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import os
+import platform
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime
+from time import perf_counter_ns
+from typing import Any
+
+import experiments
+from server.lab.executors import CPUS, Batch, Executor
+from server.lab.metrics import Timeline, summarize
+from server.lab.recorder import Lane, Recorder, TaskState
+from server.lab.runlog import RunLog
+from server.lab.sampler import INTERVAL_S, Sampler
+from server.lab.spec import RunSpec
+from server.types import EventName, RunStatus, TaskStatus
+
+#: How often recorded work is folded into the run log (and so reaches subscribers).
+FRAME_S = 0.05
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def host_info(start_method: str | None = None) -> dict[str, Any]:
+    is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    return {
+        "cpus": CPUS,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "gil_enabled": bool(is_gil_enabled()) if is_gil_enabled else True,
+        "switch_interval_s": sys.getswitchinterval(),
+        "start_method": start_method or multiprocessing.get_start_method(),
+        "platform": platform.platform(terse=True),
+    }
+
+
+def _s(ns: int, t0: int) -> float:
+    return round((ns - t0) / 1e9, 6)
+
+
+def task_view(task: TaskState, t0: int, n_iv: int, ended: bool) -> dict[str, Any]:
+    """A task as the run document shows it, as it was when it had ``n_iv`` interval bounds."""
+    iv = task.intervals
+    running = [[_s(iv[k], t0), _s(iv[k + 1], t0)] for k in range(0, n_iv, 2)]
+    return {
+        "id": task.id,
+        "lane": task.lane,
+        "start_s": _s(task.start_ns, t0),
+        "end_s": _s(task.end_ns, t0) if ended and task.end_ns is not None else None,
+        "cpu_s": round(task.cpu_ns / 1e9, 6) if ended else None,
+        "status": task.status.value if ended else TaskStatus.RUNNING.value,
+        "error": task.error if ended else None,
+        "running": running,
+    }
+
+
+def lane_view(lane: Lane) -> dict[str, Any]:
+    return {"id": lane.id, "kind": lane.kind.value, "pid": lane.pid, "tid": lane.tid, "label": lane.label}
+
+
+class Run:
+    def __init__(self, spec: RunSpec, id: str | None = None) -> None:
+        self.id = id or new_run_id()
+        self.spec = spec
+        self.status = RunStatus.PENDING
+        self.error: str | None = None
+        self.created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        self.log = RunLog()
+        self.samples: list[dict[str, Any]] = []
+        self.t0_ns: int | None = None
+        self.end_ns: int | None = None
+        self._cancel = threading.Event()
+        self._cancel_reason: str | None = None
+        self._executor: Executor | None = None
+        self._recorder: Recorder | None = None
+
+    # --- control ---------------------------------------------------------------------------------
+
+    def cancel(self, reason: str = "cancelled by request") -> None:
+        """Stop the run soon (within a second); safe to call from any thread, at any time."""
+        if self.status.finished or self._cancel.is_set():
+            return
+        self._cancel_reason = reason
+        self._cancel.set()
+        if self._executor is not None:
+            self._executor.cancel()
+
+    async def execute(self, time_limit_s: float = 120.0) -> None:
+        """Run to the end; the status tells how it ended. Never raises for a failed run."""
+        spec = self.spec
+        batch = Batch(spec.workload, spec.params, spec.tasks, spec.workers, lambda r: None,
+                      self._cancel, spec.start_method)
+        executor = self._executor = spec.executor(batch)
+        recorder = self._recorder = Recorder(executor.lane_namer())
+        batch.send = recorder.send
+        if self._cancel.is_set():  # cancelled while queued
+            self._finish(RunStatus.CANCELLED, self._cancel_reason)
+            return
+        experiments.warm_up()
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[None] = loop.create_future()
+        t0 = self.t0_ns = perf_counter_ns()
+        sampler = Sampler(t0, executor.pids)
+        self._set_status(RunStatus.RUNNING)
+        threading.Thread(
+            target=self._execute_in_thread, args=(executor, loop, finished),
+            name=f"lab-run-{self.id}", daemon=True,
+        ).start()
+        deadline = t0 + int(time_limit_s * 1e9)
+        next_sample = t0
+        while not finished.done():
+            await asyncio.wait([finished], timeout=FRAME_S)
+            now = perf_counter_ns()
+            if now >= next_sample:
+                self._add_sample(sampler.sample())
+                next_sample = now + int(INTERVAL_S * 1e9)
+            self._drain()
+            if now >= deadline:
+                self.cancel(f"time limit of {time_limit_s:g} s reached")
+        self._add_sample(sampler.sample())
+        self._drain()
+        error = finished.exception()
+        if self._cancel.is_set():
+            self._close_in_flight(perf_counter_ns(), "the run was cancelled")
+            self._finish(RunStatus.CANCELLED, self._cancel_reason)
+        elif error is not None:
+            self._close_in_flight(perf_counter_ns(), "the run failed")
+            self._finish(RunStatus.FAILED, f"{type(error).__name__}: {error}")
+        else:
+            self._finish(RunStatus.DONE, None)
+
+    @staticmethod
+    def _execute_in_thread(
+        executor: Executor, loop: asyncio.AbstractEventLoop, finished: asyncio.Future[None]
+    ) -> None:
+        def settle(error: BaseException | None) -> None:
+            if not finished.done():
+                finished.set_exception(error) if error else finished.set_result(None)
+
+        outcome: BaseException | None = None
+        try:
+            executor.run()
+        except BaseException as exc:
+            outcome = exc
+        try:
+            loop.call_soon_threadsafe(settle, outcome)
+        except RuntimeError:  # the loop is gone (interpreter shutting down)
+            pass
+
+    # --- recording -------------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        assert self._recorder is not None and self.t0_ns is not None
+        lanes, tasks = self._recorder.drain()
+        self._log_changes(lanes, tasks)
+
+    def _log_changes(self, lanes: list[Lane], tasks: list[TaskState]) -> None:
+        t0, log = self.t0_ns, self.log
+        for lane in lanes:
+            log.append(EventName.LANE, functools.partial(lane_view, lane))
+        for task in tasks:
+            log.append(
+                EventName.TASK,
+                functools.partial(task_view, task, t0, len(task.intervals), task.ended),
+            )
+        if lanes or tasks:
+            log.notify()
+
+    def _add_sample(self, sample: dict[str, Any]) -> None:
+        self.samples.append(sample)
+        self.log.append(EventName.SAMPLE, lambda: sample)
+        self.log.notify()
+
+    def _close_in_flight(self, now_ns: int, reason: str) -> None:
+        assert self._recorder is not None
+        self._log_changes([], self._recorder.cancel_in_flight(now_ns, reason))
+
+    def _set_status(self, status: RunStatus, error: str | None = None) -> None:
+        self.status, self.error = status, error
+        snapshot = {"id": self.id, "status": status.value, "error": error}
+        if status.finished:
+            snapshot["wall_s"] = self.wall_s
+            snapshot["metrics"] = self.metrics()
+        self.log.append(EventName.STATUS, lambda: snapshot)
+        self.log.notify()
+
+    def _finish(self, status: RunStatus, error: str | None) -> None:
+        tasks = self.tasks
+        ends = [t.end_ns for t in tasks if t.end_ns is not None]
+        self.end_ns = max(ends) if ends else perf_counter_ns()
+        if self.t0_ns is None:
+            self.t0_ns = self.end_ns
+        self._set_status(status, error)
+        self.log.close()
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> list[TaskState]:
+        return sorted(self._recorder.tasks.values(), key=lambda t: t.id) if self._recorder else []
+
+    @property
+    def lanes(self) -> list[Lane]:
+        return list(self._recorder.lanes.values()) if self._recorder else []
+
+    @property
+    def wall_s(self) -> float | None:
+        if self.t0_ns is None:
+            return None
+        end = self.end_ns if self.end_ns is not None else perf_counter_ns()
+        return round((end - self.t0_ns) / 1e9, 6)
+
+    def metrics(self) -> dict[str, Any]:
+        t0 = self.t0_ns
+        wall = self.wall_s
+        if t0 is None or not wall:
+            return summarize([], 0.0, self.samples)
+        now = t0 + int(wall * 1e9)
+        timelines = []
+        for t in self.tasks:
+            iv = t.intervals
+            timelines.append(Timeline(
+                (t.start_ns - t0) / 1e9,
+                ((t.end_ns if t.end_ns is not None else now) - t0) / 1e9,
+                [((iv[k] - t0) / 1e9, (iv[k + 1] - t0) / 1e9) for k in range(0, len(iv), 2)],
+            ))
+        return summarize(timelines, wall, self.samples)
+
+    def document(self) -> dict[str, Any]:
+        """The run document (CONTRACT.md): complete when finished, partial while running."""
+        spec, t0 = self.spec, self.t0_ns or 0
+        executor_info = self._executor.describe() if self._executor else {}
+        tasks = self.tasks
+        return {
+            "id": self.id,
+            "workload": spec.workload.id,
+            "executor": spec.executor.id.value,
+            "tasks_requested": spec.tasks,
+            "workers": spec.workers,
+            "params": dict(spec.params),
+            "label": spec.label,
+            "status": self.status.value,
+            "error": self.error,
+            "created_at": self.created_at,
+            "wall_s": self.wall_s,
+            "host": host_info(executor_info.get("start_method")),
+            "executor_info": executor_info,
+            "tasks_started": len(tasks),
+            "lanes": [lane_view(lane) for lane in self.lanes],
+            "tasks": [task_view(t, t0, len(t.intervals), t.ended) for t in tasks],
+            "metrics": self.metrics(),
+            "samples": list(self.samples),
+            "lab_pid": os.getpid(),
+        }

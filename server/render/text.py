@@ -1,0 +1,74 @@
+"""A run as text for the terminal: a summary and a Gantt chart with one row per lane.
+
+Each column is a slice of wall time. In a lane's row, ``█`` means a task was running for most of the
+slice, ``▒`` that a task was in flight but mostly waiting (for the GIL, a core, a sleep), ``·`` that
+the lane was idle; ``x`` marks a slice where a task failed or was cancelled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.lab.metrics import occupancy
+
+RUN, WAIT, IDLE, BAD = "█", "▒", "·", "x"
+
+
+def gantt_rows(doc: dict[str, Any], width: int = 60) -> list[tuple[str, str]]:
+    wall = doc.get("wall_s") or 0.0
+    rows = []
+    for lane in doc["lanes"]:
+        tasks = [t for t in doc["tasks"] if t["lane"] == lane["id"]]
+        spans = [(t["start_s"], t["end_s"] if t["end_s"] is not None else wall) for t in tasks]
+        busy = occupancy(spans, 0.0, wall, width)
+        ran = occupancy([tuple(iv) for t in tasks for iv in t["running"]], 0.0, wall, width)
+        bad = occupancy(
+            [(s, e) for t, (s, e) in zip(tasks, spans, strict=True) if t["status"] in ("error", "cancelled")],
+            0.0, wall, width,
+        )
+        cells = []
+        for b, r, x in zip(busy, ran, bad, strict=True):
+            if x > 0.5:
+                cells.append(BAD)
+            elif b < 0.05:
+                cells.append(IDLE)
+            else:
+                cells.append(RUN if r >= 0.5 * min(b, 1.0) else WAIT)
+        rows.append((lane["label"], "".join(cells)))
+    return rows
+
+
+def _mib(n: int | None) -> str:
+    return f"{n / 2**20:.0f} MiB" if n else "n/a"
+
+
+def render(doc: dict[str, Any], width: int = 60) -> str:
+    m = doc["metrics"]
+    tasks = doc["tasks"]
+    counts = {s: sum(t["status"] == s for t in tasks) for s in ("ok", "error", "cancelled")}
+    params = " ".join(f"{k}={v}" for k, v in doc["params"].items())
+    lines = [
+        f"{doc['workload']} ({params}) × {doc['tasks_requested']} tasks · {doc['executor']}"
+        f" · {doc['workers']} workers · run {doc['id']}",
+        f"status {doc['status']}" + (f": {doc['error']}" if doc.get("error") else "")
+        + f" · wall {doc['wall_s'] or 0:.3f} s · ok {counts['ok']}, error {counts['error']},"
+        f" cancelled {counts['cancelled']}",
+        f"concurrency (avg tasks in flight)   {m['avg_concurrency']:8.2f}   peak {m['max_in_flight']}",
+        f"parallelism (avg tasks running)     {m['avg_parallelism']:8.2f}   peak {m['max_running']}",
+        f"CPU busy {100 * (m['cpu_busy_fraction'] or 0):.0f}% of {doc['host']['cpus']} cores"
+        f" · peak RSS {_mib(m['peak_rss_bytes'])}",
+        "",
+    ]
+    rows = gantt_rows(doc, width)
+    label_w = max((len(label) for label, _ in rows), default=4)
+    for label, cells in rows:
+        lines.append(f"{label:>{label_w}} │{cells}│")
+    wall = doc.get("wall_s") or 0.0
+    axis = f"0 s{'':{width - 3 - len(f'{wall:.2f} s')}}{wall:.2f} s"
+    lines.append(f"{'':>{label_w}}  {axis}")
+    lines.append(f"{'':>{label_w}}  {RUN} running  {WAIT} in flight, waiting  {IDLE} idle  {BAD} failed/cancelled")
+    for t in tasks:
+        if t["status"] == "error":
+            lines.append(f"task {t['id']} failed: {t['error']}")
+            break
+    return "\n".join(lines)

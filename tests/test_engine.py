@@ -1,0 +1,189 @@
+"""The engine on real pools. Sizes are small; ratios are measured in one run and tolerant."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+import psutil
+import pytest
+
+from server.lab.run import Run
+from server.lab.spec import make_spec
+from tests.conftest import run_document
+
+CPUS = os.cpu_count() or 1
+
+
+def pool(executor: str) -> int | None:
+    """Two workers, where the executor has a pool to size."""
+    return None if executor == "sequential" else 2
+
+
+def speedup(base: dict[str, Any], other: dict[str, Any]) -> float:
+    return float(base["wall_s"]) / float(other["wall_s"])
+
+
+def test_processes_beat_sequential_on_cpu_work() -> None:
+    seq = run_document("cpu", "sequential", tasks=6, ms=150)
+    procs = run_document("cpu", "processes", tasks=6, workers=2, ms=150)
+    assert procs["status"] == seq["status"] == "done"
+    assert speedup(seq, procs) >= 1.6
+    assert procs["metrics"]["avg_parallelism"] > 1.5
+    assert procs["metrics"]["max_running"] == 2
+    assert {lane["kind"] for lane in procs["lanes"]} == {"process"}
+    assert procs["host"]["start_method"] in ("fork", "forkserver", "spawn")
+
+
+def test_threads_do_not_beat_sequential_on_cpu_work() -> None:
+    seq = run_document("cpu", "sequential", tasks=4, ms=150)
+    threads = run_document("cpu", "threads", tasks=4, workers=2, ms=150)
+    assert speedup(seq, threads) <= 1.25
+
+
+def test_two_cpu_threads_are_concurrent_but_not_parallel() -> None:
+    doc = run_document("cpu", "threads", tasks=4, workers=2, ms=150)
+    m = doc["metrics"]
+    assert m["avg_concurrency"] == pytest.approx(2.0, abs=0.3)
+    assert m["avg_parallelism"] == pytest.approx(1.0, abs=0.2)
+    assert m["max_running"] == 1
+    assert len(doc["lanes"]) == 2
+
+
+def test_cpu_task_in_threads_runs_for_its_cpu_time() -> None:
+    doc = run_document("cpu", "threads", tasks=4, workers=2, ms=150)
+    for task in doc["tasks"]:
+        running = sum(e - s for s, e in task["running"])
+        assert running == pytest.approx(task["cpu_s"], rel=0.2)
+        # ...and, sharing the GIL, waited for roughly as long as it ran.
+        assert task["end_s"] - task["start_s"] > 1.5 * running
+
+
+def test_hashing_releases_the_gil_so_threads_beat_sequential() -> None:
+    seq = run_document("hash", "sequential", tasks=8, mib=48)
+    threads = run_document("hash", "threads", tasks=8, workers=2, mib=48)
+    assert speedup(seq, threads) >= 1.4
+    assert threads["metrics"]["avg_parallelism"] > 1.3
+
+
+def test_thousands_of_asyncio_waits_overlap() -> None:
+    doc = run_document("io", "asyncio", tasks=2000, ms=300)
+    assert doc["status"] == "done"
+    assert doc["wall_s"] < 2 * 0.3
+    assert doc["metrics"]["max_in_flight"] == 2000
+    assert doc["metrics"]["avg_parallelism"] < 0.5
+    assert {lane["kind"] for lane in doc["lanes"]} == {"loop"}
+
+
+def test_cpu_work_without_an_awaitable_form_blocks_the_loop() -> None:
+    doc = run_document("cpu", "asyncio", tasks=4, ms=50)
+    assert doc["metrics"]["max_in_flight"] == 1  # each task runs inline to the end
+
+
+@pytest.mark.parametrize("executor", ["sequential", "threads", "processes", "asyncio"])
+def test_every_running_interval_lies_inside_its_task(executor: str) -> None:
+    doc = run_document("mixed", executor, tasks=6, workers=pool(executor), ms=60)
+    assert len(doc["tasks"]) == 6
+    for task in doc["tasks"]:
+        assert task["status"] == "ok"
+        assert task["running"], task
+        prev_end = task["start_s"]
+        for s, e in task["running"]:
+            assert task["start_s"] <= s <= e <= task["end_s"]
+            assert s >= prev_end  # ordered, not overlapping
+            prev_end = e
+        assert task["lane"] in {lane["id"] for lane in doc["lanes"]}
+
+
+@pytest.mark.parametrize("executor", ["sequential", "threads", "processes", "asyncio"])
+def test_a_task_that_raises_is_recorded_and_the_others_finish(executor: str) -> None:
+    doc = run_document("flaky", executor, tasks=6, workers=pool(executor), ms=20, fail_every=3)
+    assert doc["status"] == "done"
+    by_status = {t["id"]: t["status"] for t in doc["tasks"]}
+    assert by_status == {0: "ok", 1: "ok", 2: "error", 3: "ok", 4: "ok", 5: "error"}
+    failed = next(t for t in doc["tasks"] if t["id"] == 2)
+    assert "TaskFailed: task 2 failed on purpose" in failed["error"]
+
+
+def test_samples_are_taken_at_ten_hertz_or_more() -> None:
+    doc = run_document("io", "threads", tasks=4, workers=4, ms=600)
+    assert len(doc["samples"]) >= 0.6 * 10 * 0.9
+    sample = doc["samples"][0]
+    assert len(sample["cpu_percent"]) == CPUS
+    assert str(os.getpid()) in sample["rss_bytes"]
+    assert doc["metrics"]["peak_rss_bytes"] > 0
+
+
+def test_the_run_document_has_the_contract_fields() -> None:
+    doc = run_document("cpu", "processes", tasks=2, ms=10)
+    for key in ("id", "workload", "executor", "tasks_requested", "workers", "params", "status",
+                "error", "created_at", "wall_s", "host", "lanes", "tasks", "metrics", "samples"):
+        assert key in doc
+    assert set(doc["host"]) >= {"cpus", "python", "gil_enabled", "start_method"}
+    assert set(doc["metrics"]) >= {"avg_concurrency", "avg_parallelism", "max_in_flight",
+                                   "max_running", "cpu_busy_fraction", "peak_rss_bytes"}
+    assert set(doc["lanes"][0]) == {"id", "kind", "pid", "tid", "label"}
+    assert doc["lanes"][0]["tid"] is None and doc["lanes"][0]["id"] == f"p{doc['lanes'][0]['pid']}"
+    assert doc["created_at"].endswith("Z")
+
+
+async def test_events_flow_while_the_run_goes() -> None:
+    run = Run(make_spec("cpu", "threads", 2, 2, {"ms": 400}))
+    job = asyncio.create_task(run.execute())
+    seen_running_task = False
+    last = 0
+    while not run.log.closed:
+        await run.log.wait(last)
+        for msg in run.log.after(last):
+            last = msg.id
+            if msg.event == "task" and msg.data["end_s"] is None:
+                seen_running_task = True
+                assert run.status == "running"
+    await job
+    assert seen_running_task
+    ids = [m.id for m in run.log.messages]
+    assert ids == list(range(1, len(ids) + 1))
+    assert run.log.messages[-1].event == "status"
+    assert run.log.messages[-1].data["status"] == "done"
+
+
+@pytest.mark.parametrize("executor", ["sequential", "threads", "processes", "asyncio"])
+async def test_cancel_stops_the_run_within_a_second(executor: str) -> None:
+    run = Run(make_spec("cpu", executor, 6, pool(executor), {"ms": 5000}))
+    job = asyncio.create_task(run.execute())
+    while not run.tasks:
+        await asyncio.sleep(0.02)
+    started = time.monotonic()
+    run.cancel()
+    await job
+    assert time.monotonic() - started < 1.0
+    doc = run.document()
+    assert doc["status"] == "cancelled"
+    assert doc["tasks"] and all(t["status"] == "cancelled" for t in doc["tasks"])
+    assert all(t["end_s"] is not None for t in doc["tasks"])
+    if executor == "processes":
+        pids = [lane["pid"] for lane in doc["lanes"]]
+        deadline = time.monotonic() + 2
+        while any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie" for p in pids):
+            assert time.monotonic() < deadline, "process-pool workers outlived the cancel"
+            await asyncio.sleep(0.05)
+
+
+async def test_io_in_threads_cancels_promptly_too() -> None:
+    run = Run(make_spec("io", "threads", 4, 4, {"ms": 10_000}))
+    job = asyncio.create_task(run.execute())
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    run.cancel()
+    await job
+    assert time.monotonic() - started < 1.0
+    assert run.status == "cancelled"
+
+
+async def test_a_run_past_its_time_limit_is_cancelled() -> None:
+    run = Run(make_spec("io", "asyncio", 3, None, {"ms": 5000}))
+    await run.execute(time_limit_s=0.3)
+    assert run.status == "cancelled"
+    assert "time limit" in (run.error or "")
