@@ -9,16 +9,16 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, thread_time_ns
 from typing import Any
 
 import experiments
-from server.lab.run import host_info
-
 from bench.engine_overhead import cpu_processes, io_asyncio
 from bench.event_cost import event_costs
 from bench.lesson import cpu_bound_lesson
 from bench.timing import Row
+from experiments.cpu import loops_per_ms
+from server.lab.run import host_info
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -55,25 +55,40 @@ def table(rows: list[Row]) -> str:
     widths = [max(len(line[i]) for line in (head, *body)) for i in range(len(head))]
 
     def fmt(line: tuple[str, ...]) -> str:
-        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))]
+        pairs = enumerate(zip(line, widths, strict=True))
+        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in pairs]
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([fmt(head), rule, *map(fmt, body)])
 
 
+def cpu_check(ms: int = 100) -> float:
+    """CPU milliseconds one ``cpu`` task of ``ms`` takes now: the calibration drifts when the
+    machine's speed does (a shared VM), which shortens or lengthens every cpu task alike."""
+    t0 = thread_time_ns()
+    experiments.get("cpu").fn(ms=ms)
+    return (thread_time_ns() - t0) / 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--reps", type=int, default=5, help="repetitions of each side (default 5)")
+    parser.add_argument("--reps", type=int, default=7, help="repetitions of each side (default 7)")
     parser.add_argument(
         "--only", action="append", choices=list(SECTIONS), help="run only these sections"
     )
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})"
+    )
     args = parser.parse_args(argv)
 
     started = perf_counter()
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     experiments.warm_up()  # the CPU calibration, before anything is timed
+    calibration: dict[str, float] = {
+        "loops_per_ms": loops_per_ms(),
+        "cpu_100ms_at_start_ms": cpu_check(),
+    }
     rows: list[Row] = []
     errors: dict[str, str] = {}
     for name, section in SECTIONS.items():
@@ -88,10 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             errors[name] = f"{type(exc).__name__}: {exc}"
         print(f"bench: {name} took {perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
+    calibration["cpu_100ms_at_end_ms"] = cpu_check()
     host = host_info()
     print(
         f"\nConcurrency Lab bench: Python {host['python']}, {host['cpus']} cpus, "
-        f"start method {host['start_method']}, medians of up to {args.reps} alternating reps\n"
+        f"start method {host['start_method']}, medians of up to {args.reps} alternating reps; "
+        f"a cpu task of 100 ms took {calibration['cpu_100ms_at_start_ms']:.0f} ms of CPU at the "
+        f"start, {calibration['cpu_100ms_at_end_ms']:.0f} ms at the end\n"
     )
     print(table(rows))
     for name, error in errors.items():
@@ -104,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": round(duration, 2),
         "reps": args.reps,
         "host": host,
+        "calibration": calibration,
         "rows": [r.as_dict() for r in rows],
         "errors": errors,
     }

@@ -16,12 +16,11 @@ import threading
 from time import perf_counter, perf_counter_ns
 
 import experiments
+from bench.timing import Row, alternate
 from experiments.cpu import loops_per_ms, set_loops_per_ms
 from server.lab.run import Run
 from server.lab.spec import RunSpec, make_spec
 from server.types import RunStatus
-
-from bench.timing import Row, alternate
 
 CPU_TASKS, CPU_MS, CPU_WORKERS = 1_000, 1, 2
 IO_TASKS, IO_MS = 10_000, 300

@@ -9,14 +9,13 @@ import threading
 from collections import deque
 from time import perf_counter, perf_counter_ns
 
+from bench.timing import Row, timed
 from experiments import probe as workload_probe
 from server.lab.probe import Record, TaskProbe
 from server.lab.recorder import Recorder, lane_namer
 from server.lab.run import task_view
 from server.lab.runlog import Message, RunLog
 from server.types import EventName, LaneKind
-
-from bench.timing import Row, timed
 
 CHECKPOINTS = 200_000
 RECORDED_TASKS = 10_000
@@ -62,46 +61,46 @@ def _records(n: int) -> list[Record]:
     return out
 
 
+def _through_deque(records: list[Record]) -> None:
+    inbox: deque[Record] = deque()
+    for r in records:
+        inbox.append(r)
+    while inbox:
+        inbox.popleft()
+
+
+def _through_recorder(records: list[Record]) -> None:
+    recorder = Recorder(lane_namer(LaneKind.LOOP, "event loop", numbered=False))
+    for r in records:
+        recorder.send(r)
+    recorder.drain()
+
+
+def _into_run_log(records: list[Record]) -> None:
+    """What a run does with records: drain them, then log one message per changed task. Start
+    records arrive in one drain and end records in a later one, as in a real run."""
+    recorder = Recorder(lane_namer(LaneKind.LOOP, "event loop", numbered=False))
+    log, t0, half = RunLog(), perf_counter_ns(), len(records) // 2
+    for batch in (records[:half], records[half:]):
+        for r in batch:
+            recorder.send(r)
+        _, tasks = recorder.drain()
+        for task in tasks:
+            view = functools.partial(task_view, task, t0, len(task.intervals), task.ended)
+            log.append(EventName.TASK, view)
+
+
 def recorder_cost(reps: int) -> list[Row]:
     """(b) ``Recorder.send`` of every record, then ``drain()``; and the same followed by what the
     run does with a drain's result (one run-log message per changed task)."""
     through = Row("recorder send+drain / record", "us", note="bare: deque append+popleft")
     logged = Row("record -> run log / record", "us", note="send+drain+RunLog.append per task")
-    n = 2 * RECORDED_TASKS
+    records = _records(RECORDED_TASKS)
+    n = len(records)
     for _ in range(reps):
-        records = _records(RECORDED_TASKS)
-
-        def bare() -> None:
-            inbox: deque[Record] = deque()
-            for r in records:
-                inbox.append(r)
-            while inbox:
-                inbox.popleft()
-
-        through.bare.append(_per_us(timed(bare), n))
-        recorder = Recorder(lane_namer(LaneKind.LOOP, "event loop", numbered=False))
-
-        def lab(recorder: Recorder = recorder) -> None:
-            for r in records:
-                recorder.send(r)
-            recorder.drain()
-
-        through.lab.append(_per_us(timed(lab), n))
-
-        recorder = Recorder(lane_namer(LaneKind.LOOP, "event loop", numbered=False))
-        log, t0 = RunLog(), perf_counter_ns()
-
-        def to_log(recorder: Recorder = recorder, log: RunLog = log) -> None:
-            # Start records arrive in one drain and end records in a later one, as in a real run.
-            for half in (records[:RECORDED_TASKS], records[RECORDED_TASKS:]):
-                for r in half:
-                    recorder.send(r)
-                _, tasks = recorder.drain()
-                for task in tasks:
-                    view = functools.partial(task_view, task, t0, len(task.intervals), task.ended)
-                    log.append(EventName.TASK, view)
-
-        logged.lab.append(_per_us(timed(to_log), n))
+        through.bare.append(_per_us(timed(lambda: _through_deque(records)), n))
+        through.lab.append(_per_us(timed(lambda: _through_recorder(records)), n))
+        logged.lab.append(_per_us(timed(lambda: _into_run_log(records)), n))
     return [through, logged]
 
 

@@ -9,11 +9,10 @@ import statistics
 from collections.abc import Callable
 from time import perf_counter
 
-from experiments.cpu import loops_per_ms, set_loops_per_ms
-from server.lab.spec import make_spec
-
 from bench.engine_overhead import _cpu_task, run_lab
 from bench.timing import Row
+from experiments.cpu import loops_per_ms, set_loops_per_ms
+from server.lab.spec import make_spec
 
 TASKS, MS = 8, 200
 EXECUTORS = ("sequential", "threads", "processes")
@@ -49,7 +48,8 @@ def _bare(executor: str, workers: int) -> Callable[[], float]:
 def cpu_bound_lesson(reps: int) -> list[Row]:
     specs = {ex: make_spec("cpu", ex, TASKS, None, {"ms": MS}) for ex in EXECUTORS}
     walls = {
-        ex: Row(f"lesson cpu {TASKS}x{MS}ms {ex}({specs[ex].workers}) wall", "s") for ex in EXECUTORS
+        ex: Row(f"lesson cpu {TASKS}x{MS}ms {ex}({specs[ex].workers}) wall", "s")
+        for ex in EXECUTORS
     }
     for _ in range(reps):
         for ex, spec in specs.items():

@@ -77,11 +77,13 @@ def alternate(
     bare: Callable[[], None],
     lab: Callable[[], None],
     reps: int,
-    budget_s: float = 60.0,
+    budget_s: float = 40.0,
     min_reps: int = 3,
 ) -> int:
     """Call ``bare`` then ``lab``, ``reps`` times; stop early (after ``min_reps``) once the pairs
-    have taken more than ``budget_s``. Each callable records its own figures. Returns the pairs run."""
+    have taken more than ``budget_s``. Each callable records its own figures.
+
+    Returns how many pairs ran."""
     t0 = perf_counter()
     for i in range(reps):
         gc.collect()

@@ -81,25 +81,29 @@ class Workload:
     afn: Callable[..., Awaitable[object]] | None = None
     hidden: bool = False
     _by_name: dict[str, Param] = field(init=False, repr=False)
+    _fn_takes_task: bool = field(init=False, repr=False)
+    _afn_takes_task: bool = field(init=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
         self._by_name = {p.name: p for p in self.params}
+        self._fn_takes_task = _takes_task(self.fn)
 
     def call(self, task: int, params: Mapping[str, Number]) -> object:
         """Run the plain form; a function with a ``task`` parameter is told its task index."""
-        if "task" in inspect.signature(self.fn).parameters:
+        if self._fn_takes_task:
             return self.fn(task=task, **params)
         return self.fn(**params)
 
     def call_awaitable(self, task: int, params: Mapping[str, Number]) -> Awaitable[object]:
         assert self.afn is not None
-        if "task" in inspect.signature(self.afn).parameters:
+        if self._afn_takes_task:
             return self.afn(task=task, **params)
         return self.afn(**params)
 
     def awaitable(self, afn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
         """Decorator: register the awaitable form of this workload."""
         self.afn = afn
+        self._afn_takes_task = _takes_task(afn)
         return afn
 
     def resolve(self, raw: Mapping[str, object] | None) -> dict[str, Number]:
@@ -123,6 +127,10 @@ class Workload:
             "awaitable": self.afn is not None,
             "params": [p.describe() for p in self.params],
         }
+
+
+def _takes_task(fn: Callable[..., object]) -> bool:
+    return "task" in inspect.signature(fn).parameters
 
 
 _REGISTRY: dict[str, Workload] = {}

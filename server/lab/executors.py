@@ -47,10 +47,11 @@ def run_probed(
     task_id: int,
     send: Callable[[Record], None],
     cancel: threading.Event | None,
+    defer_start: bool = False,
 ) -> Record:
     """Run one task in the calling thread under a probe; return its end record."""
     p = TaskProbe(task_id, send, cancel)
-    p.begin()
+    p.begin(defer_start)
     workload_probe.install(p.tick)
     status, error = TaskStatus.OK, None
     try:
@@ -159,7 +160,7 @@ def _child_init(queue: Any, cpu_loops_per_ms: int) -> None:
 
 def _child_task(workload_id: str, params: Mapping[str, Number], task_id: int) -> Record:
     assert _child_send is not None
-    return run_probed(experiments.get(workload_id), params, task_id, _child_send, None)
+    return run_probed(experiments.get(workload_id), params, task_id, _child_send, None, True)
 
 
 class Processes(Executor):

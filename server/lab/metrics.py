@@ -46,24 +46,23 @@ def levels(intervals: Iterable[Interval]) -> list[tuple[float, float, int]]:
 
 def max_overlap(intervals: Iterable[Interval], min_duration: float = 0.0) -> int:
     """The largest number of intervals that cover every instant of some span at least
-    ``min_duration`` long (with 0, of any single instant)."""
+    ``min_duration`` long (with 0, of any single instant). Linear in the number of segments."""
     segs = levels(intervals)
+    if not segs:
+        return 0
+    if min_duration <= 0:
+        return max(n for _, _, n in segs)
     best = 0
-    k = 1
-    while True:
-        longest = run = 0.0
-        prev_end = None
-        for s, e, n in segs:
-            if n >= k:
-                run = run + (e - s) if prev_end == s else e - s
-                prev_end = e
-                longest = max(longest, run)
-            else:
-                prev_end = None
-        if not segs or longest == 0.0 or longest < min_duration:
-            return best
-        best = k
-        k += 1
+    stack: list[tuple[int, float]] = []  # (level, start of the span where every level >= it)
+    end = segs[-1][1]
+    for s, _, n in [*segs, (end, end, 0)]:
+        start = s
+        while stack and stack[-1][0] >= n:
+            level, start = stack.pop()
+            if level > best and s - start >= min_duration:
+                best = level
+        stack.append((n, start))
+    return best
 
 
 def occupancy(intervals: Iterable[Interval], t0: float, t1: float, bins: int) -> list[float]:

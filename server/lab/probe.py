@@ -20,6 +20,9 @@ FULL_SHARE = 0.9
 MERGE_NS = 50_000
 #: How often a long task reports the intervals recorded so far.
 FLUSH_NS = 50_000_000
+#: With ``defer_start``, a task's start is reported at its first checkpoint this long after it
+#: began: a task shorter than that reports everything in its end record, one message instead of two.
+START_DEFER_NS = 10_000_000
 
 
 class TaskCancelled(BaseException):
@@ -41,6 +44,7 @@ class TaskProbe:
         "_last_wall",
         "_next_flush",
         "_send",
+        "_start_sent",
         "cpu0",
         "intervals",
         "pid",
@@ -63,11 +67,18 @@ class TaskProbe:
         self.pid = os.getpid()
         self.tid = threading.get_native_id()
 
-    def begin(self) -> None:
+    def begin(self, defer_start: bool = False) -> None:
+        """Start the clocks. ``defer_start`` is for channels where each message is costly (a
+        process pool's queue): the start is then sent at the first flush, if the task is still
+        running by then."""
         self.cpu0 = self._last_cpu = thread_time_ns()
         self.start_ns = self._last_wall = now = perf_counter_ns()
-        self._next_flush = now + FLUSH_NS
-        self._send(("start", self.task_id, self.pid, self.tid, now))
+        self._start_sent = not defer_start
+        if defer_start:
+            self._next_flush = now + START_DEFER_NS
+        else:
+            self._next_flush = now + FLUSH_NS
+            self._send(("start", self.task_id, self.pid, self.tid, now))
 
     def tick(self) -> None:
         """The checkpoint hook: attribute the chunk since the last checkpoint."""
@@ -86,6 +97,9 @@ class TaskProbe:
                 iv.append(now)
         if now >= self._next_flush:
             self._next_flush = now + FLUSH_NS
+            if not self._start_sent:
+                self._start_sent = True
+                self._send(("start", self.task_id, self.pid, self.tid, self.start_ns))
             if len(self.intervals) > self._flushed:
                 self._send(("progress", self.task_id, self.intervals[self._flushed :]))
                 self._flushed = len(self.intervals)

@@ -14,6 +14,8 @@ from typing import Any
 
 from server.types import EventName
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
 
 class Message:
     __slots__ = ("_data", "_json", "_render", "event", "id")
@@ -34,7 +36,7 @@ class Message:
     @property
     def json(self) -> str:
         if self._json is None:
-            self._json = json.dumps(self.data, separators=(",", ":"))
+            self._json = _encode(self.data)
         return self._json
 
 

@@ -1,0 +1,455 @@
+"""The live view of one run: its run log folded into panels of HTML, and into frames.
+
+A frame is one SSE message of out-of-band swaps: the bars that appeared, grew or ended since the
+last frame, plus the small panels (clock, counters, time series). Frames are built once per run and
+shared by every page watching it; a page that joins late, or falls too far behind, gets a snapshot
+(every panel whole) instead of a backlog. The first render of a page and a snapshot use the very
+same panel functions, so what a page shows never depends on when it arrived.
+
+Level of detail: past :data:`LOD_TASKS` tasks the lane chart, and past :data:`MAX_TASK_ROWS` the
+task chart, switch from bars to density strips (average tasks in flight and running per time
+column), so their cost is rows x columns, whatever the number of tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from server.lab.runlog import Message
+from server.render import svg
+from server.render.series import Series
+from server.types import EventName, RunStatus
+
+LOD_TASKS = 2000
+MAX_TASK_ROWS = 120
+COLUMNS = 240
+LANE_CHART_H = 300
+TASK_CHART_H = 300
+
+
+def _clamp(v: float, lo: float, hi: float) -> float:
+    return max(lo, min(hi, v))
+
+
+@dataclass
+class Changes:
+    new_lanes: list[str] = field(default_factory=list)
+    new: dict[int, None] = field(default_factory=dict)  # ordered sets of task ids
+    grown: dict[int, None] = field(default_factory=dict)
+    ended: dict[int, None] = field(default_factory=dict)
+    samples: bool = False
+    status: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.new_lanes or self.new or self.grown or self.ended or self.samples or self.status)
+
+
+class LiveView:
+    def __init__(self, run_id: str, tasks_requested: int, title: str) -> None:
+        self.run_id = run_id
+        self.title = title
+        self.tasks_requested = tasks_requested
+        self.lane_density = tasks_requested > LOD_TASKS
+        self.task_density = tasks_requested > MAX_TASK_ROWS
+        self.task_rows = min(tasks_requested, MAX_TASK_ROWS)
+        self.per_row = math.ceil(tasks_requested / self.task_rows)
+        self.lanes: dict[str, dict[str, Any]] = {}
+        self.tasks: dict[int, dict[str, Any]] = {}
+        self.flight, self.running = Series(), Series()
+        self.lane_series: dict[str, tuple[Series, Series]] = {}
+        self.row_series = [(Series(), Series()) for _ in range(self.task_rows if self.task_density else 0)]
+        self.samples: list[dict[str, Any]] = []
+        self.status = RunStatus.PENDING.value
+        self.error: str | None = None
+        self.final: dict[str, Any] | None = None
+        self.queue_position: int | None = None
+        self._counted: dict[int, int] = {}  # running intervals folded into the series, per task
+        self._drawn: dict[int, int] = {}  # running intervals drawn as bars, per task
+        self._ended: set[int] = set()
+        self.frames: list[str] = []
+        self.log_pos = 0
+        self.done = False
+        self._changed = asyncio.Event()
+
+    # --- folding the run log ----------------------------------------------------------------------
+
+    def apply(self, messages: Iterable[Message]) -> Changes:
+        ch = Changes()
+        for m in messages:
+            self.log_pos = m.id
+            d = m.data
+            if m.event == EventName.TASK:
+                self._apply_task(d, ch)
+            elif m.event == EventName.LANE:
+                self.lanes[d["id"]] = d
+                self.lane_series[d["id"]] = (Series(), Series())
+                ch.new_lanes.append(d["id"])
+            elif m.event == EventName.SAMPLE:
+                self.samples.append(d)
+                ch.samples = True
+            elif m.event == EventName.STATUS:
+                self.status, self.error = d["status"], d.get("error")
+                if RunStatus(self.status).finished:
+                    self.final = d
+                ch.status = True
+        return ch
+
+    def _apply_task(self, d: dict[str, Any], ch: Changes) -> None:
+        tid = d["id"]
+        first = tid not in self.tasks
+        self.tasks[tid] = d
+        lane = self.lane_series.setdefault(d["lane"], (Series(), Series()))
+        row = self.row_series[tid // self.per_row] if self.task_density else None
+        flights = (self.flight, lane[0]) + ((row[0],) if row else ())
+        runs = (self.running, lane[1]) + ((row[1],) if row else ())
+        if first:
+            for s in flights:
+                s.open(d["start_s"])
+            ch.new[tid] = None
+        known = self._counted.get(tid, 0)
+        if len(d["running"]) > known:
+            for a, b in d["running"][known:]:
+                for s in runs:
+                    s.add(a, b)
+            self._counted[tid] = len(d["running"])
+            ch.grown[tid] = None
+        if d["end_s"] is not None and tid not in self._ended:
+            self._ended.add(tid)
+            for s in flights:
+                s.close(d["start_s"], d["end_s"])
+            ch.ended[tid] = None
+
+    # --- time -------------------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.final is not None
+
+    def span(self, now: float) -> float:
+        if self.final is not None and self.final.get("wall_s"):
+            return float(self.final["wall_s"])
+        return max(now, 0.001)
+
+    # --- panels -----------------------------------------------------------------------------------
+
+    def _el(self, tag: str, name: str, body: str, oob: bool, cls: str = "") -> str:
+        attrs = f' id="{name}-{self.run_id}"' + (f' class="{cls}"' if cls else "")
+        attrs += ' hx-swap-oob="true"' if oob else ""
+        return f"<{tag}{attrs}>{body}</{tag}>"
+
+    def clock(self, now: float, oob: bool = False) -> str:
+        span = self.span(now)
+        return self._el("div", "clock", f"<style>{svg.clock_style(self.run_id, span, span if self.finished else now)}</style>", oob, "clock")
+
+    def axis(self, now: float, oob: bool = False) -> str:
+        ticks = "".join(
+            f'<span style="left:{100 * f:.3f}%">{label}</span>' for f, label in svg.axis_ticks(self.span(now))
+        )
+        return self._el("div", "axis", ticks, oob, "axis")
+
+    def counters(self, now: float, oob: bool = False) -> str:
+        span = self.span(now)
+        done = len(self._ended)
+        if self.final:
+            m = self.final.get("metrics") or {}
+            conc, par = m.get("avg_concurrency") or 0.0, m.get("avg_parallelism") or 0.0
+            peak = m.get("peak_rss_bytes")
+        else:
+            conc = _mean(self.flight.averages(span, COLUMNS))
+            par = _mean(self.running.averages(span, COLUMNS))
+            peaks = [sum(s["rss_bytes"].values()) for s in self.samples if s["rss_bytes"]]
+            peak = max(peaks) if peaks else None
+        in_flight = len(self.tasks) - done
+        cells = [
+            ("tasks done", f"{done:,} / {self.tasks_requested:,}", "done"),
+            ("in flight now", f"{in_flight:,}", "inflight"),
+            ("elapsed", f"{span:.2f} s", "elapsed"),
+            ("avg concurrency", f"{conc:.2f}", "concurrency"),
+            ("avg parallelism", f"{par:.2f}", "parallelism"),
+            ("peak memory", f"{peak / 2**20:.0f} MiB" if peak else "–", "rss"),
+        ]
+        body = "".join(
+            f'<div class="counter {key}"><dt>{label}</dt><dd data-counter="{key}">{value}</dd></div>'
+            for label, value, key in cells
+        )
+        return self._el("dl", "counters", body, oob, "counters")
+
+    def head(self, oob: bool = False) -> str:
+        status = self.status
+        if status == RunStatus.PENDING.value and self.queue_position:
+            badge = f"queued, position {self.queue_position}"
+        else:
+            badge = status
+        cancel = (
+            f'<form class="cancel" hx-post="/runs/{self.run_id}/cancel" hx-swap="none">'
+            f'<button type="submit" class="danger">Cancel</button></form>'
+            if not self.finished
+            else ""
+        )
+        error = f'<p class="error-text">{escape(self.error)}</p>' if self.error else ""
+        body = (
+            f'<h2><a href="/runs/{self.run_id}">{escape(self.title)}</a></h2>'
+            f'<span class="badge {escape(status)}" data-status="{escape(status)}">{escape(badge)}</span>'
+            f"{cancel}{error}"
+        )
+        return self._el("header", "head", body, oob, "run-head")
+
+    def lane_chart(self, now: float, oob: bool = False) -> str:
+        lanes = list(self.lanes.values())
+        n = max(len(lanes), 1)
+        row_h = _clamp(LANE_CHART_H / n, 10, 30)
+        bar_h = row_h - max(2.0, row_h * 0.18)
+        height = row_h * n
+        labels = "".join(
+            f'<div class="label" style="height:{row_h:g}px" title="pid {lane["pid"]}'
+            f'{" · tid " + str(lane["tid"]) if lane["tid"] else ""}">{escape(lane["label"])}</div>'
+            for lane in lanes
+        )
+        if self.lane_density:
+            span = self.span(now)
+            rows = []
+            for i, lane in enumerate(lanes):
+                fl, ru = self.lane_series[lane["id"]]
+                f_vals, r_vals = fl.averages(span, COLUMNS), ru.averages(span, COLUMNS)
+                rows.append(svg.density_paths(f_vals, r_vals, i * row_h, bar_h, max(max(f_vals, default=0), 1.0), 1.0))
+            inner = f'<g class="density">{"".join(rows)}</g>'
+        else:
+            groups = []
+            for i, lane in enumerate(lanes):
+                bars = "".join(
+                    self._bar("L", t, 0, bar_h) for t in self.tasks.values() if t["lane"] == lane["id"]
+                )
+                groups.append(
+                    f'<g id="Llane-{self.run_id}-{lane["id"]}" transform="translate(0,{i * row_h:g})">{bars}</g>'
+                )
+            inner = f'<g class="timescale">{"".join(groups)}</g>'
+        body = (
+            f'<div class="labels">{labels}</div>'
+            f'<svg class="gantt-svg" viewBox="0 0 {svg.VIEW_W} {height:g}" preserveAspectRatio="none"'
+            f' style="height:{height:g}px" role="img" aria-label="tasks by worker over time">{inner}</svg>'
+        )
+        return self._el("div", "lanes", body, oob, "gantt lanes-chart")
+
+    def task_chart(self, now: float, oob: bool = False) -> str:
+        rows = self.task_rows
+        row_h = _clamp(TASK_CHART_H / rows, 3, 18)
+        bar_h = row_h - (1 if row_h < 8 else max(2.0, row_h * 0.18))
+        height = row_h * rows
+        if self.task_density:
+            span = self.span(now)
+            paths = "".join(
+                svg.density_paths(fl.averages(span, COLUMNS), ru.averages(span, COLUMNS),
+                                  i * row_h, bar_h, float(self.per_row), float(self.per_row))
+                for i, (fl, ru) in enumerate(self.row_series)
+            )
+            inner = f'<g class="density">{paths}</g>'
+            label = f"{self.per_row:,} tasks per row"
+        else:
+            bars = "".join(self._bar("T", t, t["id"] * row_h, bar_h) for t in self.tasks.values())
+            inner = f'<g class="timescale"><g id="Trows-{self.run_id}">{bars}</g></g>'
+            label = "one row per task"
+        first_last = f"task 0 … task {self.tasks_requested - 1:,}"
+        body = (
+            f'<div class="labels"><div class="label">{first_last}</div><div class="label muted">{label}</div></div>'
+            f'<svg class="gantt-svg" viewBox="0 0 {svg.VIEW_W} {height:g}" preserveAspectRatio="none"'
+            f' style="height:{height:g}px" role="img" aria-label="each task over time">{inner}</svg>'
+        )
+        return self._el("div", "tasks", body, oob, "gantt tasks-chart")
+
+    def lines(self, now: float, oob: bool = False) -> str:
+        span = self.span(now)
+        fl, ru = self.flight.averages(span, COLUMNS), self.running.averages(span, COLUMNS)
+        vmax = max(max(fl, default=0.0), 1.0)
+        top = _nice_ceiling(vmax)
+        h = 120
+        grid = "".join(
+            f'<line class="grid" x1="0" x2="{svg.VIEW_W}" y1="{h - h * f:g}" y2="{h - h * f:g}"/>'
+            for f in (0.25, 0.5, 0.75)
+        )
+        body = (
+            f'<div class="series-legend"><span class="key flight">tasks in flight</span>'
+            f'<span class="key run">tasks running</span><span class="muted">scale 0–{top:g}</span></div>'
+            f'<svg class="series-svg" viewBox="0 0 {svg.VIEW_W} {h}" preserveAspectRatio="none"'
+            f' role="img" aria-label="tasks in flight and running over time">{grid}'
+            f'{svg.polyline(fl, 0, h, top, "line-flight")}{svg.polyline(ru, 0, h, top, "line-run")}</svg>'
+        )
+        return self._el("div", "lines", body, oob, "series")
+
+    def cpu(self, now: float, oob: bool = False) -> str:
+        span = self.span(now)
+        h = 80
+        cores = len(self.samples[0]["cpu_percent"]) if self.samples else 0
+        lines = []
+        for c in range(cores):
+            cols: list[list[float]] = [[] for _ in range(COLUMNS // 2)]
+            for s in self.samples:
+                i = min(int(s["t_s"] / span * len(cols)), len(cols) - 1) if span else 0
+                cols[i].append(s["cpu_percent"][c])
+            vals, last = [], 0.0
+            for col in cols:
+                last = sum(col) / len(col) if col else last
+                vals.append(last)
+            lines.append(svg.polyline(vals, 0, h, 100, f"line-cpu core{c % 4}"))
+        legend = "".join(f'<span class="key cpu core{c % 4}">core {c}</span>' for c in range(cores))
+        body = (
+            f'<div class="series-legend">{legend or "<span class=muted>CPU per core</span>"}'
+            f'<span class="muted">0–100%</span></div>'
+            f'<svg class="series-svg" viewBox="0 0 {svg.VIEW_W} {h}" preserveAspectRatio="none" role="img"'
+            f' aria-label="CPU use per core over time">{"".join(lines)}</svg>'
+        )
+        return self._el("div", "cpu", body, oob, "series")
+
+    def summary(self, oob: bool = False) -> str:
+        return self._el("div", "summary", summary_text(self) if self.final else "", oob, "summary")
+
+    def panels(self, now: float) -> dict[str, str]:
+        """Every panel, whole: the first render of a page and a snapshot frame are made of these."""
+        return {
+            "clock": self.clock(now),
+            "head": self.head(),
+            "counters": self.counters(now),
+            "lanes": self.lane_chart(now),
+            "tasks": self.task_chart(now),
+            "axis": self.axis(now),
+            "lines": self.lines(now),
+            "cpu": self.cpu(now),
+            "summary": self.summary(),
+        }
+
+    def snapshot_frame(self, now: float) -> str:
+        return "".join(
+            _oob(html) for html in self.panels(now).values()
+        )
+
+    # --- frames -----------------------------------------------------------------------------------
+
+    def delta_frame(self, ch: Changes, now: float) -> str:
+        """The out-of-band swaps that bring a page from the previous frame to this one."""
+        out = [self.clock(now, True), self.axis(now, True), self.counters(now, True), self.lines(now, True)]
+        if ch.samples:
+            out.append(self.cpu(now, True))
+        if ch.status:
+            out.append(self.head(True))
+            out.append(self.summary(True))
+        if self.lane_density or ch.new_lanes:
+            out.append(self.lane_chart(now, True))
+        else:
+            out.extend(self._bar_swaps("L", ch, lambda t: f"Llane-{self.run_id}-{t['lane']}"))
+        if self.task_density:
+            out.append(self.task_chart(now, True))
+        else:
+            out.extend(self._bar_swaps("T", ch, lambda t: f"Trows-{self.run_id}"))
+        return "".join(out)
+
+    def _bar_swaps(self, prefix: str, ch: Changes, parent_of: Any) -> list[str]:
+        lanes = list(self.lanes)
+        n = max(len(lanes), 1)
+        if prefix == "L":
+            row_h = _clamp(LANE_CHART_H / n, 10, 30)
+        else:
+            row_h = _clamp(TASK_CHART_H / self.task_rows, 3, 18)
+        bar_h = row_h - (1 if row_h < 8 else max(2.0, row_h * 0.18))
+        out: list[str] = []
+        by_parent: dict[str, list[str]] = {}
+        for tid in ch.new:
+            t = self.tasks[tid]
+            by_parent.setdefault(parent_of(t), []).append(self._bar(prefix, t, self._y(prefix, t, row_h), bar_h))
+        for parent, bars in by_parent.items():
+            out.append(f'<svg hx-swap-oob="beforeend:#{parent}">{"".join(bars)}</svg>')
+        for tid in ch.ended:
+            if tid in ch.new:
+                continue
+            t = self.tasks[tid]
+            self._drawn[(prefix, tid)] = len(t["running"])  # type: ignore[index]
+            inner = svg.bar_inner(self.run_id, t, self._y(prefix, t, row_h), bar_h, self._tip(t))
+            out.append(f'<svg hx-swap-oob="innerHTML:#{svg.bar_id(prefix, self.run_id, tid)}">{inner}</svg>')
+        for tid in ch.grown:
+            if tid in ch.new or tid in ch.ended:
+                continue
+            t = self.tasks[tid]
+            drawn = self._drawn.get((prefix, tid), 0)  # type: ignore[call-overload]
+            rects = svg.run_rects(t["running"][drawn:], self._y(prefix, t, row_h), bar_h)
+            self._drawn[(prefix, tid)] = len(t["running"])  # type: ignore[index]
+            if rects:
+                out.append(f'<svg hx-swap-oob="beforeend:#{svg.bar_id(prefix, self.run_id, tid)}">{rects}</svg>')
+        return out
+
+    def _y(self, prefix: str, task: dict[str, Any], row_h: float) -> float:
+        return 0.0 if prefix == "L" else task["id"] * row_h
+
+    def _bar(self, prefix: str, t: dict[str, Any], y: float, h: float) -> str:
+        self._drawn[(prefix, t["id"])] = len(t["running"])  # type: ignore[index]
+        return svg.bar(prefix, self.run_id, t, y, h, self._tip(t))
+
+    def _tip(self, t: dict[str, Any]) -> str:
+        lane = self.lanes.get(t["lane"])
+        return svg.task_tip(t, lane["label"] if lane else t["lane"])
+
+    # --- driving ----------------------------------------------------------------------------------
+
+    def step(self, messages: list[Message], now: float) -> None:
+        ch = self.apply(messages)
+        if ch or not self.finished:
+            self.frames.append(self.delta_frame(ch, now))
+            self.notify()
+
+    def notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait(self, last: int) -> None:
+        while len(self.frames) <= last and not self.done:
+            await self._changed.wait()
+
+
+def _oob(html: str) -> str:
+    # Panels are single elements whose opening tag ends at the first '>': mark them out-of-band.
+    i = html.index(">")
+    return html[:i] + ' hx-swap-oob="true"' + html[i:]
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _nice_ceiling(v: float) -> float:
+    if v <= 1:
+        return 1.0
+    mag = 10 ** math.floor(math.log10(v))
+    for m in (1, 2, 2.5, 5, 10):
+        if v <= m * mag:
+            return m * mag
+    return 10 * mag
+
+
+def summary_text(view: LiveView) -> str:
+    """The run's outcome in one sentence, computed from its own numbers."""
+    final = view.final or {}
+    m = final.get("metrics") or {}
+    wall = final.get("wall_s") or 0.0
+    conc, par = m.get("avg_concurrency") or 0.0, m.get("avg_parallelism") or 0.0
+    statuses = [t["status"] for t in view.tasks.values()]
+    n_err, n_cancel = statuses.count("error"), statuses.count("cancelled")
+    if par >= 1.5:
+        verdict = f"about {par:.1f} tasks were executing at any instant: that is parallelism."
+    elif conc >= 1.5 and par < 0.3:
+        verdict = (f"{conc:,.1f} tasks were in flight on average but almost none was executing: "
+                   "they were waiting, and waiting needs no core.")
+    elif conc >= 1.5:
+        verdict = (f"{conc:.1f} tasks were in flight on average, but only {par:.2f} were executing: "
+                   "they took turns (concurrency without parallelism).")
+    else:
+        verdict = "tasks ran one at a time."
+    extra = []
+    if n_err:
+        extra.append(f"{n_err} failed")
+    if n_cancel:
+        extra.append(f"{n_cancel} cancelled")
+    status = final.get("status", view.status)
+    lead = f"{len(statuses):,} tasks in {wall:.2f} s" if status == "done" else f"Run {status} after {wall:.2f} s"
+    return (f'<p><strong>{lead}</strong>{" (" + ", ".join(extra) + ")" if extra else ""}: {verdict}</p>')

@@ -1,0 +1,147 @@
+"""SVG for the Gantt charts and the time series, as strings (fast enough to build every frame).
+
+Bars live in a group whose x unit is the millisecond; a CSS ``transform: scaleX()`` on that group
+(see :func:`clock_style`) fits the run into the chart's width, so a finished bar is never redrawn
+while the axis grows. A task still in flight is drawn to "forever" and clipped at *now* by a clip
+rectangle whose width is also set in CSS. Running intervals are solid; time in flight but waiting
+is a light, hatched band behind them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from typing import Any
+
+VIEW_W = 1000  # the charts' viewBox width; the browser stretches it to the real width
+FOREVER_MS = 10_000_000
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.3f}".rstrip("0").rstrip(".")
+
+
+def bar_id(prefix: str, run_id: str, task_id: int) -> str:
+    return f"{prefix}{run_id}-{task_id}"
+
+
+def task_tip(task: Mapping[str, Any], lane_label: str, now: float | None = None) -> str:
+    end = task["end_s"]
+    dur = (end if end is not None else (now or task["start_s"])) - task["start_s"]
+    cpu = task["cpu_s"]
+    parts = [
+        f"task {task['id']}",
+        lane_label,
+        f"start {task['start_s']:.3f} s",
+        f"{'running for' if end is None else 'took'} {dur:.3f} s",
+    ]
+    if cpu is not None:
+        parts.append(f"CPU {cpu:.3f} s")
+    parts.append(task["status"] if not task.get("error") else f"{task['status']}: {task['error']}")
+    return " · ".join(parts)
+
+
+def flight_rect(task: Mapping[str, Any], run_id: str, y: float, h: float, tip: str) -> str:
+    """The task's whole time in flight (light); clipped at now while it runs."""
+    x = ms(task["start_s"])
+    end = task["end_s"]
+    if end is None:
+        size = f'width="{FOREVER_MS}" clip-path="url(#now-{run_id})"'
+        status = "live"
+    else:
+        size = f'width="{max(float(ms(end - task["start_s"])), 0.001):g}"'
+        status = task["status"]
+    return (
+        f'<rect class="flight {status}" x="{x}" y="{y:g}" height="{h:g}" {size} tabindex="0"'
+        f' data-tip="{escape(tip)}"><title>{escape(tip)}</title></rect>'
+    )
+
+
+def run_rects(running: Iterable[Sequence[float]], y: float, h: float) -> str:
+    return "".join(
+        f'<rect class="run" x="{ms(s)}" y="{y:g}" width="{ms(e - s) or "0.001"}" height="{h:g}"/>'
+        for s, e in running
+    )
+
+
+def bar(prefix: str, run_id: str, task: Mapping[str, Any], y: float, h: float, tip: str) -> str:
+    return (
+        f'<g id="{bar_id(prefix, run_id, task["id"])}" class="bar">'
+        f"{bar_inner(run_id, task, y, h, tip)}</g>"
+    )
+
+
+def bar_inner(run_id: str, task: Mapping[str, Any], y: float, h: float, tip: str) -> str:
+    return flight_rect(task, run_id, y, h, tip) + run_rects(task["running"], y, h)
+
+
+def clock_style(run_id: str, span: float, now: float) -> str:
+    """The per-frame CSS that scales time into the chart width and moves the "now" clip."""
+    scale = VIEW_W / max(span * 1000, 1.0)
+    return (
+        f"#run-{run_id} .timescale{{transform:scaleX({scale:.6g})}}"
+        f"#run-{run_id} .now-clip{{width:{max(now * 1000, 0):.1f}px}}"
+    )
+
+
+def nice_step(span: float, target: int = 6) -> float:
+    raw = span / max(target, 1)
+    if raw <= 0:
+        return 1.0
+    mag = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * mag:
+            return m * mag
+    return 10 * mag
+
+
+def axis_ticks(span: float, target: int = 6) -> list[tuple[float, str]]:
+    """Tick positions (fraction of the span) and labels for a time axis of ``span`` seconds."""
+    if span <= 0:
+        return [(0.0, "0 s")]
+    step = nice_step(span, target)
+    unit, factor = ("ms", 1000.0) if span < 1 else ("s", 1.0)
+    ticks = []
+    k = 0
+    while k * step <= span * 1.0001:
+        t = k * step
+        label = f"{t * factor:.{0 if step * factor >= 1 else 1}f}"
+        ticks.append((t / span, f"{label} {unit}" if k else f"0 {unit}"))
+        k += 1
+    return ticks
+
+
+def density_paths(flight: Sequence[float], running: Sequence[float], y: float, h: float,
+                  flight_full: float, running_full: float) -> str:
+    """One row of the level-of-detail view: in flight as a light area, running as a solid one.
+
+    Each value is an average count in one time column; ``*_full`` is the count that fills the row.
+    """
+    def area(values: Sequence[float], full: float) -> str:
+        if not values or full <= 0:
+            return ""
+        col = VIEW_W / len(values)
+        base = y + h
+        pts = [f"M0,{base:g}"]
+        for i, v in enumerate(values):
+            top = base - h * min(v / full, 1.0)
+            pts.append(f"L{i * col:.2f},{top:.2f}L{(i + 1) * col:.2f},{top:.2f}")
+        pts.append(f"L{VIEW_W},{base:g}Z")
+        return "".join(pts)
+
+    return (
+        f'<path class="flight-area" d="{area(flight, flight_full)}"/>'
+        f'<path class="run-area" d="{area(running, running_full)}"/>'
+    )
+
+
+def polyline(values: Sequence[float], top: float, height: float, vmax: float, cls: str) -> str:
+    if not values:
+        return ""
+    step = VIEW_W / max(len(values), 1)
+    pts = " ".join(
+        f"{(i + 0.5) * step:.1f},{top + height - height * min(v / vmax, 1.0):.1f}"
+        for i, v in enumerate(values)
+    )
+    return f'<polyline class="{cls}" points="{pts}"/>'
