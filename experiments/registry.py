@@ -7,8 +7,8 @@ plain function inline, blocking its loop, when there is none).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
 import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,9 +115,7 @@ class Workload:
                 raise InvalidParameter(
                     name, f"unknown parameter for workload {self.id!r}; allowed: {allowed}"
                 )
-        return {
-            p.name: p.parse(raw[p.name]) if p.name in raw else p.default for p in self.params
-        }
+        return {p.name: p.parse(raw[p.name]) if p.name in raw else p.default for p in self.params}
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -144,7 +142,9 @@ def workload(
     def register(fn: Callable[..., object]) -> Workload:
         if id in _REGISTRY:
             raise ValueError(f"workload {id!r} is registered twice")
-        w = Workload(id=id, title=title, summary=summary, fn=fn, params=tuple(params), hidden=hidden)
+        w = Workload(
+            id=id, title=title, summary=summary, fn=fn, params=tuple(params), hidden=hidden
+        )
         _REGISTRY[id] = w
         return w
 

@@ -52,8 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", default="sequential", help=f"one of: {', '.join(EXECUTORS)}")
     run.add_argument("--tasks", default="8", help="how many tasks (default 8)")
     run.add_argument("--workers", default=None, help="pool size (default: the executor's own)")
-    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                     help="a workload parameter; repeat for more")
+    run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a workload parameter; repeat for more",
+    )
     run.add_argument("--start-method", default=None, help="processes only: fork, forkserver, spawn")
     run.add_argument("--json", action="store_true", help="print the run document as JSON")
     run.add_argument("--width", type=int, default=60, help="chart width in columns")
@@ -80,8 +85,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from server.lab.spec import make_spec
     from server.render.text import render
 
-    spec = make_spec(args.workload, args.executor, args.tasks, args.workers,
-                     _parse_params(args.param), args.start_method)
+    spec = make_spec(
+        args.workload,
+        args.executor,
+        args.tasks,
+        args.workers,
+        _parse_params(args.param),
+        args.start_method,
+    )
     run = Run(spec)
 
     async def main() -> None:
@@ -102,8 +113,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.settings import Settings
     from server.web.app import serve
 
-    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir,
-                                   "read_only": args.read_only or None}.items() if v is not None}
+    overrides = {
+        k: v
+        for k, v in {
+            "host": args.host,
+            "port": args.port,
+            "data_dir": args.data_dir,
+            "read_only": args.read_only or None,
+        }.items()
+        if v is not None
+    }
     serve(Settings(**overrides))
     return 0
 

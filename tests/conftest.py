@@ -11,8 +11,9 @@ from server.lab.run import Run
 from server.lab.spec import make_spec
 
 
-def run_document(workload: str, executor: str, tasks: int = 8, workers: int | None = None,
-                 **params: Any) -> dict[str, Any]:
+def run_document(
+    workload: str, executor: str, tasks: int = 8, workers: int | None = None, **params: Any
+) -> dict[str, Any]:
     """Execute one run to the end in a fresh event loop and return its run document."""
     run = Run(make_spec(workload, executor, tasks, workers, params))
     asyncio.run(run.execute())

@@ -5,7 +5,6 @@ import pytest
 import experiments
 from experiments.registry import InvalidParameter, Param
 
-
 MS = Param("ms", int, 100, 1, 1000, "test")
 FRACTION = Param("f", float, 0.5, 0.0, 1.0, "test")
 

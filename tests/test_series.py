@@ -8,7 +8,9 @@ from server.lab.metrics import occupancy
 from server.render.series import MAX_BUCKETS, Series
 
 
-def brute(closed: list[tuple[float, float]], opened: list[float], now: float, cols: int) -> list[float]:
+def brute(
+    closed: list[tuple[float, float]], opened: list[float], now: float, cols: int
+) -> list[float]:
     return occupancy(closed + [(s, now) for s in opened], 0.0, now, cols)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -324,10 +325,10 @@ class Asyncio(Executor):
         super().cancel()
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(self._cancel_tasks)
-            except RuntimeError:  # the loop closed meanwhile
-                pass
 
 
-EXECUTORS: dict[str, type[Executor]] = {e.id.value: e for e in (Sequential, Threads, Processes, Asyncio)}
+EXECUTORS: dict[str, type[Executor]] = {
+    e.id.value: e for e in (Sequential, Threads, Processes, Asyncio)
+}

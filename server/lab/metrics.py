@@ -11,6 +11,7 @@ show up as "2 running" because of a sub-millisecond sliver at the hand-off.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ def levels(intervals: Iterable[Interval]) -> list[tuple[float, float, int]]:
     edges.sort()  # at equal times -1 sorts first: an end and a start do not overlap
     out: list[tuple[float, float, int]] = []
     cur = 0
-    for (t, d), nxt in zip(edges, edges[1:], strict=False):
+    for (t, d), nxt in itertools.pairwise(edges):
         cur += d
         if nxt[0] > t:
             out.append((t, nxt[0], cur))

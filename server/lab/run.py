@@ -12,9 +12,9 @@ import platform
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from time import perf_counter_ns
-from collections.abc import Iterator
 from typing import Any
 
 import experiments
@@ -97,7 +97,13 @@ def task_view(task: TaskState, t0: int, n_iv: int, ended: bool) -> dict[str, Any
 
 
 def lane_view(lane: Lane) -> dict[str, Any]:
-    return {"id": lane.id, "kind": lane.kind.value, "pid": lane.pid, "tid": lane.tid, "label": lane.label}
+    return {
+        "id": lane.id,
+        "kind": lane.kind.value,
+        "pid": lane.pid,
+        "tid": lane.tid,
+        "label": lane.label,
+    }
 
 
 class Run:
@@ -106,7 +112,9 @@ class Run:
         self.spec = spec
         self.status = RunStatus.PENDING
         self.error: str | None = None
-        self.created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        self.created_at = (
+            datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        )
         self.log = RunLog()
         self.samples: list[dict[str, Any]] = []
         self.t0_ns: int | None = None
@@ -134,8 +142,15 @@ class Run:
 
     async def _execute(self, time_limit_s: float) -> None:
         spec = self.spec
-        batch = Batch(spec.workload, spec.params, spec.tasks, spec.workers, lambda r: None,
-                      self._cancel, spec.start_method)
+        batch = Batch(
+            spec.workload,
+            spec.params,
+            spec.tasks,
+            spec.workers,
+            lambda r: None,
+            self._cancel,
+            spec.start_method,
+        )
         executor = self._executor = spec.executor(batch)
         recorder = self._recorder = Recorder(executor.lane_namer())
         batch.send = recorder.send
@@ -149,8 +164,10 @@ class Run:
         sampler = Sampler(t0, executor.pids)
         self._set_status(RunStatus.RUNNING)
         threading.Thread(
-            target=self._execute_in_thread, args=(executor, loop, finished),
-            name=f"lab-run-{self.id}", daemon=True,
+            target=self._execute_in_thread,
+            args=(executor, loop, finished),
+            name=f"lab-run-{self.id}",
+            daemon=True,
         ).start()
         deadline = t0 + int(time_limit_s * 1e9)
         next_sample = t0
@@ -188,10 +205,8 @@ class Run:
             executor.run()
         except BaseException as exc:
             outcome = exc
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is gone (interpreter shutting down)
             loop.call_soon_threadsafe(settle, outcome)
-        except RuntimeError:  # the loop is gone (interpreter shutting down)
-            pass
 
     # --- recording -------------------------------------------------------------------------------
 
@@ -223,7 +238,7 @@ class Run:
 
     def _set_status(self, status: RunStatus, error: str | None = None) -> None:
         self.status, self.error = status, error
-        snapshot = {"id": self.id, "status": status.value, "error": error}
+        snapshot: dict[str, Any] = {"id": self.id, "status": status.value, "error": error}
         if status.finished:
             snapshot["wall_s"] = self.wall_s
             snapshot["metrics"] = self.metrics()
@@ -265,11 +280,13 @@ class Run:
         timelines = []
         for t in self.tasks:
             iv = t.intervals
-            timelines.append(Timeline(
-                (t.start_ns - t0) / 1e9,
-                ((t.end_ns if t.end_ns is not None else now) - t0) / 1e9,
-                [((iv[k] - t0) / 1e9, (iv[k + 1] - t0) / 1e9) for k in range(0, len(iv), 2)],
-            ))
+            timelines.append(
+                Timeline(
+                    (t.start_ns - t0) / 1e9,
+                    ((t.end_ns if t.end_ns is not None else now) - t0) / 1e9,
+                    [((iv[k] - t0) / 1e9, (iv[k + 1] - t0) / 1e9) for k in range(0, len(iv), 2)],
+                )
+            )
         return summarize(timelines, wall, self.samples)
 
     def document(self) -> dict[str, Any]:

@@ -49,11 +49,11 @@ def make_spec(
         ex = EXECUTORS[executor]
     except KeyError:
         allowed = ", ".join(EXECUTORS)
-        raise InvalidParameter("executor", f"unknown executor {executor!r}; allowed: {allowed}") from None
+        raise InvalidParameter(
+            "executor", f"unknown executor {executor!r}; allowed: {allowed}"
+        ) from None
     n = _int("tasks", tasks, 1, limits.max_tasks)
-    cap = {"threads": limits.max_thread_workers, "processes": limits.max_process_workers}.get(
-        ex.id.value, ex.max_workers()
-    )
+    cap = max_workers(ex, limits)
     workers_n = ex.default_workers(n) if workers in (None, "") else _int("workers", workers, 1, cap)
     if start_method not in (None, ""):
         if ex is not Processes:
@@ -62,6 +62,12 @@ def make_spec(
             allowed = ", ".join(Processes.START_METHODS)
             raise InvalidParameter("start_method", f"{start_method!r} is not one of: {allowed}")
     return RunSpec(w, ex, n, workers_n, w.resolve(params), start_method or None, label)
+
+
+def max_workers(executor: type[Executor], limits: Limits) -> int:
+    """The largest pool a user may ask this executor for."""
+    caps = {"threads": limits.max_thread_workers, "processes": limits.max_process_workers}
+    return caps.get(executor.id.value, executor.max_workers())
 
 
 def _int(name: str, raw: object, lo: int, hi: int) -> int:

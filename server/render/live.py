@@ -46,7 +46,9 @@ class Changes:
     status: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.new_lanes or self.new or self.grown or self.ended or self.samples or self.status)
+        return bool(
+            self.new_lanes or self.new or self.grown or self.ended or self.samples or self.status
+        )
 
 
 class LiveView:
@@ -62,7 +64,9 @@ class LiveView:
         self.tasks: dict[int, dict[str, Any]] = {}
         self.flight, self.running = Series(), Series()
         self.lane_series: dict[str, tuple[Series, Series]] = {}
-        self.row_series = [(Series(), Series()) for _ in range(self.task_rows if self.task_density else 0)]
+        self.row_series = [
+            (Series(), Series()) for _ in range(self.task_rows if self.task_density else 0)
+        ]
         self.samples: list[dict[str, Any]] = []
         self.status = RunStatus.PENDING.value
         self.error: str | None = None
@@ -75,6 +79,7 @@ class LiveView:
         self.log_pos = 0
         self.done = False
         self._changed = asyncio.Event()
+        self._avg_cache: tuple[float, int, list[float], list[float]] | None = None
 
     # --- folding the run log ----------------------------------------------------------------------
 
@@ -130,10 +135,33 @@ class LiveView:
     def finished(self) -> bool:
         return self.final is not None
 
+    def curves(self, now: float) -> tuple[list[float], list[float]]:
+        """Tasks in flight and tasks running per elapsed column, computed once per frame."""
+        key = (now, self.log_pos)
+        if self._avg_cache is None or self._avg_cache[:2] != key:
+            fl, ru = self.series_columns(self.flight, self.running, now)
+            self._avg_cache = (now, self.log_pos, fl, ru)
+        return self._avg_cache[2], self._avg_cache[3]
+
+    def series_columns(
+        self, flight: Series, running: Series, now: float
+    ) -> tuple[list[float], list[float]]:
+        span = self.span(now)
+        end = min(now, span) if not self.finished else span
+        n = self.columns_until(end, span)
+        t = span * n / COLUMNS
+        return flight.averages(t, n), running.averages(t, n)
+
     def span(self, now: float) -> float:
+        """The time axis: exactly the run once finished; while live, a round length a little
+        beyond now, so the axis (and every bar on it) rescales only now and then, not per frame."""
         if self.final is not None and self.final.get("wall_s"):
             return float(self.final["wall_s"])
-        return max(now, 0.001)
+        return _nice_ceiling(max(now, 0.05) * 1.15, floor=0.1)
+
+    def columns_until(self, now: float, span: float) -> int:
+        """How many of the :data:`COLUMNS` columns of ``[0, span]`` have elapsed by ``now``."""
+        return max(1, min(COLUMNS, math.ceil(COLUMNS * min(now, span) / span)))
 
     # --- panels -----------------------------------------------------------------------------------
 
@@ -144,24 +172,31 @@ class LiveView:
 
     def clock(self, now: float, oob: bool = False) -> str:
         span = self.span(now)
-        return self._el("div", "clock", f"<style>{svg.clock_style(self.run_id, span, span if self.finished else now)}</style>", oob, "clock")
+        return self._el(
+            "div",
+            "clock",
+            f"<style>{svg.clock_style(self.run_id, span, span if self.finished else now)}</style>",
+            oob,
+            "clock",
+        )
 
     def axis(self, now: float, oob: bool = False) -> str:
         ticks = "".join(
-            f'<span style="left:{100 * f:.3f}%">{label}</span>' for f, label in svg.axis_ticks(self.span(now))
+            f'<span style="left:{100 * f:.3f}%">{label}</span>'
+            for f, label in svg.axis_ticks(self.span(now))
         )
         return self._el("div", "axis", ticks, oob, "axis")
 
     def counters(self, now: float, oob: bool = False) -> str:
-        span = self.span(now)
+        span = self.span(now) if self.finished else now
         done = len(self._ended)
         if self.final:
             m = self.final.get("metrics") or {}
             conc, par = m.get("avg_concurrency") or 0.0, m.get("avg_parallelism") or 0.0
             peak = m.get("peak_rss_bytes")
         else:
-            conc = _mean(self.flight.averages(span, COLUMNS))
-            par = _mean(self.running.averages(span, COLUMNS))
+            fl, ru = self.curves(now)
+            conc, par = _mean(fl), _mean(ru)
             peaks = [sum(s["rss_bytes"].values()) for s in self.samples if s["rss_bytes"]]
             peak = max(peaks) if peaks else None
         in_flight = len(self.tasks) - done
@@ -211,18 +246,22 @@ class LiveView:
             for lane in lanes
         )
         if self.lane_density:
-            span = self.span(now)
             rows = []
             for i, lane in enumerate(lanes):
-                fl, ru = self.lane_series[lane["id"]]
-                f_vals, r_vals = fl.averages(span, COLUMNS), ru.averages(span, COLUMNS)
-                rows.append(svg.density_paths(f_vals, r_vals, i * row_h, bar_h, max(max(f_vals, default=0), 1.0), 1.0))
+                f_vals, r_vals = self.series_columns(*self.lane_series[lane["id"]], now)
+                rows.append(
+                    svg.density_paths(
+                        f_vals, r_vals, i * row_h, bar_h, max(max(f_vals, default=0), 1.0), 1.0
+                    )
+                )
             inner = f'<g class="density">{"".join(rows)}</g>'
         else:
             groups = []
             for i, lane in enumerate(lanes):
                 bars = "".join(
-                    self._bar("L", t, 0, bar_h) for t in self.tasks.values() if t["lane"] == lane["id"]
+                    self._bar("L", t, 0, bar_h)
+                    for t in self.tasks.values()
+                    if t["lane"] == lane["id"]
                 )
                 groups.append(
                     f'<g id="Llane-{self.run_id}-{lane["id"]}" transform="translate(0,{i * row_h:g})">{bars}</g>'
@@ -241,10 +280,14 @@ class LiveView:
         bar_h = row_h - (1 if row_h < 8 else max(2.0, row_h * 0.18))
         height = row_h * rows
         if self.task_density:
-            span = self.span(now)
             paths = "".join(
-                svg.density_paths(fl.averages(span, COLUMNS), ru.averages(span, COLUMNS),
-                                  i * row_h, bar_h, float(self.per_row), float(self.per_row))
+                svg.density_paths(
+                    *self.series_columns(fl, ru, now),
+                    i * row_h,
+                    bar_h,
+                    float(self.per_row),
+                    float(self.per_row),
+                )
                 for i, (fl, ru) in enumerate(self.row_series)
             )
             inner = f'<g class="density">{paths}</g>'
@@ -262,8 +305,7 @@ class LiveView:
         return self._el("div", "tasks", body, oob, "gantt tasks-chart")
 
     def lines(self, now: float, oob: bool = False) -> str:
-        span = self.span(now)
-        fl, ru = self.flight.averages(span, COLUMNS), self.running.averages(span, COLUMNS)
+        fl, ru = self.curves(now)
         vmax = max(max(fl, default=0.0), 1.0)
         top = _nice_ceiling(vmax)
         h = 120
@@ -276,7 +318,7 @@ class LiveView:
             f'<span class="key run">tasks running</span><span class="muted">scale 0–{top:g}</span></div>'
             f'<svg class="series-svg" viewBox="0 0 {svg.VIEW_W} {h}" preserveAspectRatio="none"'
             f' role="img" aria-label="tasks in flight and running over time">{grid}'
-            f'{svg.polyline(fl, 0, h, top, "line-flight")}{svg.polyline(ru, 0, h, top, "line-run")}</svg>'
+            f"{svg.polyline(fl, 0, h, top, 'line-flight')}{svg.polyline(ru, 0, h, top, 'line-run')}</svg>"
         )
         return self._el("div", "lines", body, oob, "series")
 
@@ -290,11 +332,12 @@ class LiveView:
             for s in self.samples:
                 i = min(int(s["t_s"] / span * len(cols)), len(cols) - 1) if span else 0
                 cols[i].append(s["cpu_percent"][c])
-            vals, last = [], 0.0
-            for col in cols:
+            vals: list[float] = []
+            last = None
+            for col in cols[: max(1, math.ceil(len(cols) * min(now, span) / span))]:
                 last = sum(col) / len(col) if col else last
-                vals.append(last)
-            lines.append(svg.polyline(vals, 0, h, 100, f"line-cpu core{c % 4}"))
+                vals.append(last if last is not None else math.nan)
+            lines.append(svg.polyline(vals, 0, h, 100, f"line-cpu core{c % 4}", COLUMNS // 2))
         legend = "".join(f'<span class="key cpu core{c % 4}">core {c}</span>' for c in range(cores))
         body = (
             f'<div class="series-legend">{legend or "<span class=muted>CPU per core</span>"}'
@@ -303,6 +346,15 @@ class LiveView:
             f' aria-label="CPU use per core over time">{"".join(lines)}</svg>'
         )
         return self._el("div", "cpu", body, oob, "series")
+
+    def history_cells(self) -> str:
+        """Out-of-band updates for this run's row in the dashboard's history, if the page has one."""
+        wall = f"{self.final['wall_s']:.2f} s" if self.final and self.final.get("wall_s") else ""
+        return (
+            f'<span id="hist-status-{self.run_id}" class="badge {self.status}" hx-swap-oob="true">'
+            f"{self.status}</span>"
+            f'<span id="hist-wall-{self.run_id}" hx-swap-oob="true">{wall}</span>'
+        )
 
     def summary(self, oob: bool = False) -> str:
         return self._el("div", "summary", summary_text(self) if self.final else "", oob, "summary")
@@ -322,20 +374,24 @@ class LiveView:
         }
 
     def snapshot_frame(self, now: float) -> str:
-        return "".join(
-            _oob(html) for html in self.panels(now).values()
-        )
+        return "".join(_oob(html) for html in self.panels(now).values())
 
     # --- frames -----------------------------------------------------------------------------------
 
     def delta_frame(self, ch: Changes, now: float) -> str:
         """The out-of-band swaps that bring a page from the previous frame to this one."""
-        out = [self.clock(now, True), self.axis(now, True), self.counters(now, True), self.lines(now, True)]
+        out = [
+            self.clock(now, True),
+            self.axis(now, True),
+            self.counters(now, True),
+            self.lines(now, True),
+        ]
         if ch.samples:
             out.append(self.cpu(now, True))
         if ch.status:
             out.append(self.head(True))
             out.append(self.summary(True))
+            out.append(self.history_cells())
         if self.lane_density or ch.new_lanes:
             out.append(self.lane_chart(now, True))
         else:
@@ -358,7 +414,9 @@ class LiveView:
         by_parent: dict[str, list[str]] = {}
         for tid in ch.new:
             t = self.tasks[tid]
-            by_parent.setdefault(parent_of(t), []).append(self._bar(prefix, t, self._y(prefix, t, row_h), bar_h))
+            by_parent.setdefault(parent_of(t), []).append(
+                self._bar(prefix, t, self._y(prefix, t, row_h), bar_h)
+            )
         for parent, bars in by_parent.items():
             out.append(f'<svg hx-swap-oob="beforeend:#{parent}">{"".join(bars)}</svg>')
         for tid in ch.ended:
@@ -367,7 +425,9 @@ class LiveView:
             t = self.tasks[tid]
             self._drawn[(prefix, tid)] = len(t["running"])  # type: ignore[index]
             inner = svg.bar_inner(self.run_id, t, self._y(prefix, t, row_h), bar_h, self._tip(t))
-            out.append(f'<svg hx-swap-oob="innerHTML:#{svg.bar_id(prefix, self.run_id, tid)}">{inner}</svg>')
+            out.append(
+                f'<svg hx-swap-oob="innerHTML:#{svg.bar_id(prefix, self.run_id, tid)}">{inner}</svg>'
+            )
         for tid in ch.grown:
             if tid in ch.new or tid in ch.ended:
                 continue
@@ -376,7 +436,9 @@ class LiveView:
             rects = svg.run_rects(t["running"][drawn:], self._y(prefix, t, row_h), bar_h)
             self._drawn[(prefix, tid)] = len(t["running"])  # type: ignore[index]
             if rects:
-                out.append(f'<svg hx-swap-oob="beforeend:#{svg.bar_id(prefix, self.run_id, tid)}">{rects}</svg>')
+                out.append(
+                    f'<svg hx-swap-oob="beforeend:#{svg.bar_id(prefix, self.run_id, tid)}">{rects}</svg>'
+                )
         return out
 
     def _y(self, prefix: str, task: dict[str, Any], row_h: float) -> float:
@@ -417,9 +479,9 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _nice_ceiling(v: float) -> float:
-    if v <= 1:
-        return 1.0
+def _nice_ceiling(v: float, floor: float = 1.0) -> float:
+    if v <= floor:
+        return floor
     mag = 10 ** math.floor(math.log10(v))
     for m in (1, 2, 2.5, 5, 10):
         if v <= m * mag:
@@ -438,11 +500,20 @@ def summary_text(view: LiveView) -> str:
     if par >= 1.5:
         verdict = f"about {par:.1f} tasks were executing at any instant: that is parallelism."
     elif conc >= 1.5 and par < 0.3:
-        verdict = (f"{conc:,.1f} tasks were in flight on average but almost none was executing: "
-                   "they were waiting, and waiting needs no core.")
+        verdict = (
+            f"{conc:,.1f} tasks were in flight on average but almost none was executing: "
+            "they were waiting, and waiting needs no core."
+        )
+    elif conc >= 1.5 and par >= 1.15:
+        verdict = (
+            f"{conc:.1f} tasks were in flight on average and {par:.2f} were executing: partly "
+            "parallel; the rest of the time they waited (for a core, the GIL or I/O)."
+        )
     elif conc >= 1.5:
-        verdict = (f"{conc:.1f} tasks were in flight on average, but only {par:.2f} were executing: "
-                   "they took turns (concurrency without parallelism).")
+        verdict = (
+            f"{conc:.1f} tasks were in flight on average, but only {par:.2f} were executing: "
+            "they took turns (concurrency without parallelism)."
+        )
     else:
         verdict = "tasks ran one at a time."
     extra = []
@@ -451,5 +522,11 @@ def summary_text(view: LiveView) -> str:
     if n_cancel:
         extra.append(f"{n_cancel} cancelled")
     status = final.get("status", view.status)
-    lead = f"{len(statuses):,} tasks in {wall:.2f} s" if status == "done" else f"Run {status} after {wall:.2f} s"
-    return (f'<p><strong>{lead}</strong>{" (" + ", ".join(extra) + ")" if extra else ""}: {verdict}</p>')
+    lead = (
+        f"{len(statuses):,} tasks in {wall:.2f} s"
+        if status == "done"
+        else f"Run {status} after {wall:.2f} s"
+    )
+    return (
+        f"<p><strong>{lead}</strong>{' (' + ', '.join(extra) + ')' if extra else ''}: {verdict}</p>"
+    )

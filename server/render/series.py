@@ -59,35 +59,37 @@ class Series:
         self._reach(now)
         w = self.width
         n_b = min(len(self.closed), int(now / w) + 1)
+        closed, open_n, open_frac = self.closed, self.open_n, self.open_frac
+        # Average count per bucket: closed coverage, plus every interval opened before the bucket,
+        # plus the part of the bucket after the start of those opened inside it.
         per_bucket = []
         count = 0.0
         for b in range(n_b):
-            per_bucket.append(self.closed[b] / w + count + self.open_frac[b])
-            count += self.open_n[b]
+            per_bucket.append(closed[b] / w + count + open_frac[b])
+            count += open_n[b]
         # The bucket holding "now" has only partly elapsed: average it over the elapsed part.
         b = n_b - 1
         lo, tail = b * w, now - b * w
         if 0 < tail < w:
-            n_here = self.open_n[b]
+            n_here = open_n[b]
             before = count - n_here  # opened earlier: they cover all of [lo, now]
             # opened here at s: they cover [s, now]; sum(now - s) follows from open_frac.
-            here = w * self.open_frac[b] - n_here * (lo + w - now)
-            per_bucket[b] = (self.closed[b] + before * tail + here) / tail
-        out = [0.0] * columns
+            here = w * open_frac[b] - n_here * (lo + w - now)
+            per_bucket[b] = (closed[b] + before * tail + here) / tail
+        # Integral from 0 to the start of each bucket; a column is a difference of two integrals.
+        integral = [0.0]
+        acc = 0.0
+        for v in per_bucket:
+            acc += v * w
+            integral.append(acc)
+
+        def upto(t: float) -> float:
+            k = min(int(t / w), n_b - 1)
+            return integral[k] + per_bucket[k] * (t - k * w)
+
         col_w = now / columns
-        for c in range(columns):
-            lo, hi = c * col_w, (c + 1) * col_w
-            total = 0.0
-            b = int(lo / w)
-            while b < n_b and b * w < hi:
-                blo = b * w
-                bhi = min(blo + w, now)
-                overlap = min(hi, bhi) - max(lo, blo)
-                if overlap > 0:
-                    total += per_bucket[b] * overlap
-                b += 1
-            out[c] = total / col_w
-        return out
+        edges = [upto(c * col_w) for c in range(columns + 1)]
+        return [(edges[c + 1] - edges[c]) / col_w for c in range(columns)]
 
     def _reach(self, t: float) -> None:
         """Make sure time ``t`` has a bucket, merging buckets if there would be too many."""

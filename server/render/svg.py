@@ -112,22 +112,30 @@ def axis_ticks(span: float, target: int = 6) -> list[tuple[float, str]]:
     return ticks
 
 
-def density_paths(flight: Sequence[float], running: Sequence[float], y: float, h: float,
-                  flight_full: float, running_full: float) -> str:
+def density_paths(
+    flight: Sequence[float],
+    running: Sequence[float],
+    y: float,
+    h: float,
+    flight_full: float,
+    running_full: float,
+    columns: int = 240,
+) -> str:
     """One row of the level-of-detail view: in flight as a light area, running as a solid one.
 
     Each value is an average count in one time column; ``*_full`` is the count that fills the row.
     """
+
     def area(values: Sequence[float], full: float) -> str:
         if not values or full <= 0:
             return ""
-        col = VIEW_W / len(values)
+        col = VIEW_W / columns
         base = y + h
         pts = [f"M0,{base:g}"]
         for i, v in enumerate(values):
             top = base - h * min(v / full, 1.0)
             pts.append(f"L{i * col:.2f},{top:.2f}L{(i + 1) * col:.2f},{top:.2f}")
-        pts.append(f"L{VIEW_W},{base:g}Z")
+        pts.append(f"L{len(values) * col:.2f},{base:g}Z")
         return "".join(pts)
 
     return (
@@ -136,12 +144,16 @@ def density_paths(flight: Sequence[float], running: Sequence[float], y: float, h
     )
 
 
-def polyline(values: Sequence[float], top: float, height: float, vmax: float, cls: str) -> str:
-    if not values:
-        return ""
-    step = VIEW_W / max(len(values), 1)
+def polyline(
+    values: Sequence[float], top: float, height: float, vmax: float, cls: str, columns: int = 240
+) -> str:
+    """A line over the first ``len(values)`` of ``columns`` time columns (NaN: no data yet)."""
+    step = VIEW_W / columns
     pts = " ".join(
         f"{(i + 0.5) * step:.1f},{top + height - height * min(v / vmax, 1.0):.1f}"
         for i, v in enumerate(values)
+        if v == v
     )
+    if not pts:
+        return ""
     return f'<polyline class="{cls}" points="{pts}"/>'

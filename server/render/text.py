@@ -23,8 +23,14 @@ def gantt_rows(doc: dict[str, Any], width: int = 60) -> list[tuple[str, str]]:
         busy = occupancy(spans, 0.0, wall, width)
         ran = occupancy([tuple(iv) for t in tasks for iv in t["running"]], 0.0, wall, width)
         bad = occupancy(
-            [(s, e) for t, (s, e) in zip(tasks, spans, strict=True) if t["status"] in ("error", "cancelled")],
-            0.0, wall, width,
+            [
+                (s, e)
+                for t, (s, e) in zip(tasks, spans, strict=True)
+                if t["status"] in ("error", "cancelled")
+            ],
+            0.0,
+            wall,
+            width,
         )
         cells = []
         for b, r, x in zip(busy, ran, bad, strict=True):
@@ -50,7 +56,8 @@ def render(doc: dict[str, Any], width: int = 60) -> str:
     lines = [
         f"{doc['workload']} ({params}) × {doc['tasks_requested']} tasks · {doc['executor']}"
         f" · {doc['workers']} workers · run {doc['id']}",
-        f"status {doc['status']}" + (f": {doc['error']}" if doc.get("error") else "")
+        f"status {doc['status']}"
+        + (f": {doc['error']}" if doc.get("error") else "")
         + f" · wall {doc['wall_s'] or 0:.3f} s · ok {counts['ok']}, error {counts['error']},"
         f" cancelled {counts['cancelled']}",
         f"concurrency (avg tasks in flight)   {m['avg_concurrency']:8.2f}   peak {m['max_in_flight']}",
@@ -66,7 +73,9 @@ def render(doc: dict[str, Any], width: int = 60) -> str:
     wall = doc.get("wall_s") or 0.0
     axis = f"0 s{'':{width - 3 - len(f'{wall:.2f} s')}}{wall:.2f} s"
     lines.append(f"{'':>{label_w}}  {axis}")
-    lines.append(f"{'':>{label_w}}  {RUN} running  {WAIT} in flight, waiting  {IDLE} idle  {BAD} failed/cancelled")
+    lines.append(
+        f"{'':>{label_w}}  {RUN} running  {WAIT} in flight, waiting  {IDLE} idle  {BAD} failed/cancelled"
+    )
     for t in tasks:
         if t["status"] == "error":
             lines.append(f"task {t['id']} failed: {t['error']}")

@@ -1,0 +1,136 @@
+"""Runs go through here: at most N at once, a small queue behind them, each with a time limit.
+
+The manager owns the live :class:`~server.lab.run.Run` objects (their run logs feed event streams)
+and hands every finished run document to the store. Finished runs stay in memory for a while so that
+late subscribers can replay them exactly; older ones are read back from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+
+from server.lab.run import Run
+from server.lab.spec import RunSpec
+from server.settings import Settings
+from server.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class QueueFull(Exception):
+    """Every run slot is busy and the queue is full: try again later (HTTP 429)."""
+
+
+class ReadOnly(Exception):
+    """The lab was started read-only: it shows stored runs and starts none."""
+
+
+class RunManager:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.runs: OrderedDict[str, Run] = OrderedDict()  # live and recently finished, oldest first
+        self._queue: list[Run] = []
+        self._active: set[str] = set()
+        self._jobs: set[asyncio.Task[None]] = set()
+        self._listeners: list[Callable[[Run], None]] = []
+
+    # --- submitting and controlling ---------------------------------------------------------------
+
+    def submit(self, spec: RunSpec) -> Run:
+        """Register a run and start it as soon as a slot is free; raise if it cannot even wait."""
+        if self.settings.read_only:
+            raise ReadOnly("this lab is read-only: it shows stored runs and starts none")
+        if len(self._active) >= self.settings.max_concurrent_runs and (
+            len(self._queue) >= self.settings.queue_size
+        ):
+            raise QueueFull(
+                f"{len(self._active)} runs are executing and {len(self._queue)} are queued "
+                f"(the most allowed); try again when one ends"
+            )
+        run = Run(spec)
+        self.runs[run.id] = run
+        self.store.save(run.document())
+        self._queue.append(run)
+        self._pump()
+        return run
+
+    def cancel(self, run_id: str) -> bool:
+        """Cancel a queued or running run; False if it is unknown or already finished."""
+        run = self.runs.get(run_id)
+        if run is None or run.status.finished:
+            return False
+        if run in self._queue:
+            self._queue.remove(run)
+            run.cancel("cancelled while queued")
+            self._start(run)  # finishes at once: records the cancel and closes its log
+        else:
+            run.cancel()
+        return True
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1 for the next run to start, None if the run is not waiting."""
+        for i, run in enumerate(self._queue):
+            if run.id == run_id:
+                return i + 1
+        return None
+
+    def on_finish(self, listener: Callable[[Run], None]) -> None:
+        self._listeners.append(listener)
+
+    def get(self, run_id: str) -> Run | None:
+        return self.runs.get(run_id)
+
+    @property
+    def active(self) -> list[Run]:
+        return [self.runs[i] for i in self._active]
+
+    @property
+    def queued(self) -> list[Run]:
+        return list(self._queue)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Cancel everything (server shutdown) and wait until each run is stored."""
+        for run in list(self._queue):
+            self.cancel(run.id)
+        for run in self.active:
+            run.cancel("the server stopped")
+        if self._jobs:
+            await asyncio.wait(self._jobs, timeout=5)
+
+    # --- internals --------------------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        while self._queue and len(self._active) < self.settings.max_concurrent_runs:
+            self._start(self._queue.pop(0))
+
+    def _start(self, run: Run) -> None:
+        self._active.add(run.id)
+        job = asyncio.get_running_loop().create_task(self._execute(run), name=f"run-{run.id}")
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+
+    async def _execute(self, run: Run) -> None:
+        try:
+            await run.execute(self.settings.time_limit_s)
+        except Exception:  # a bug in the engine must not take the server down
+            log.exception("run %s crashed", run.id)
+        finally:
+            self._active.discard(run.id)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.store.save, run.document())
+            for listener in self._listeners:
+                listener(run)
+            self._forget_old()
+            self._pump()
+
+    def _forget_old(self) -> None:
+        finished = [r for r in self.runs.values() if r.status.finished]
+        for run in finished[: max(0, len(finished) - self.settings.keep_live_runs)]:
+            del self.runs[run.id]

@@ -1,0 +1,268 @@
+"""The JSON API under ``/api`` (CONTRACT.md): workloads, runs, cancel, and each run's event stream.
+
+Store reads go through ``asyncio.to_thread``: a large run document takes a while to decompress and
+parse, and the event loop meanwhile drives live runs (a frame every 50 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from sse_starlette import EventSourceResponse
+
+import experiments
+from experiments.registry import InvalidParameter
+from server.lab.executors import EXECUTORS, Processes
+from server.lab.replay import replay_log
+from server.lab.run import Run
+from server.lab.runlog import Message, RunLog
+from server.lab.spec import DEFAULT_TASKS, Limits, RunSpec, make_spec, max_workers
+from server.manager import QueueFull, ReadOnly, RunManager
+from server.settings import Settings
+from server.store import Store
+
+#: Keep-alive comments on an idle event stream, so proxies do not drop it.
+PING_S = 15
+#: A client that takes longer than this to accept one chunk is dropped (it may reconnect).
+SEND_TIMEOUT_S = 30
+#: Most messages sent in one chunk when a subscriber has a backlog (a replay, a late join).
+MAX_CHUNK = 256
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class RunRequest(BaseModel):
+    """What to run; every field is checked against the workload and the lab's limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workload: str = Field(description="workload id, see GET /api/workloads")
+    executor: str = Field("sequential", description="sequential, threads, processes or asyncio")
+    tasks: int = Field(DEFAULT_TASKS, description="how many tasks")
+    workers: int | None = Field(None, description="pool size (default: the executor's own)")
+    # Strict members: a JSON ``true`` is not the number 1 (the workload parses strings itself).
+    params: dict[str, StrictInt | StrictFloat | StrictStr] = Field(
+        default_factory=dict, description='workload parameters, e.g. {"ms": 100}'
+    )
+    start_method: str | None = Field(None, description="processes only: fork, forkserver, spawn")
+    label: str | None = Field(None, max_length=200, description="a name shown beside the run")
+
+
+def _manager(request: Request) -> RunManager:
+    return request.app.state.manager  # type: ignore[no-any-return]
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _not_found(run_id: str) -> HTTPException:
+    return HTTPException(404, f"no run with id {run_id!r}")
+
+
+def live_document(manager: RunManager, run: Run) -> dict[str, Any]:
+    doc = run.document()
+    position = manager.queue_position(run.id)
+    if position is not None:
+        doc["queue_position"] = position
+    return doc
+
+
+def check(body: RunRequest, limits: Limits) -> RunSpec:
+    """Build the spec, or raise a 422 whose ``loc`` names the offending field.
+
+    The run's own fields are checked first with default parameters, so that an error raised with
+    the parameters given can only be about a parameter (whose name may be anything).
+    """
+    fields: dict[str, Any] = {
+        "workload": body.workload,
+        "executor": body.executor,
+        "tasks": body.tasks,
+        "workers": body.workers,
+        "start_method": body.start_method,
+    }
+    try:
+        make_spec(**fields, limits=limits)
+    except InvalidParameter as exc:
+        raise _invalid(("body", exc.name), exc, fields.get(exc.name)) from None
+    try:
+        return make_spec(**fields, params=body.params, limits=limits, label=body.label)
+    except InvalidParameter as exc:
+        raise _invalid(("body", "params", exc.name), exc, body.params.get(exc.name)) from None
+
+
+def _invalid(loc: tuple[str, ...], exc: InvalidParameter, value: Any) -> RequestValidationError:
+    # The shape FastAPI gives its own validation errors, so clients handle both alike.
+    return RequestValidationError(
+        [{"loc": loc, "msg": exc.message, "type": "value_error", "input": value}]
+    )
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/workloads")
+async def workloads(request: Request) -> dict[str, Any]:
+    """The workloads with their parameters, and the executors with their pool sizes."""
+    limits = _settings(request).limits
+    executors = []
+    for ex_id, ex in EXECUTORS.items():
+        entry: dict[str, Any] = {
+            "id": ex_id,
+            "title": ex.title,
+            "default_workers": ex.default_workers(DEFAULT_TASKS),
+            "max_workers": max_workers(EXECUTORS[ex_id], limits),
+        }
+        if ex is Processes:
+            entry["start_methods"] = list(Processes.START_METHODS)
+        executors.append(entry)
+    return {
+        "workloads": [w.describe() for w in experiments.visible()],
+        "executors": executors,
+        "tasks": {"default": DEFAULT_TASKS, "min": 1, "max": limits.max_tasks},
+    }
+
+
+@router.post(
+    "/runs",
+    status_code=202,
+    responses={
+        202: {"description": "queued or started; the run document so far"},
+        403: {"description": "the lab is read-only"},
+        422: {"description": "a field or parameter is not allowed; `loc` names it"},
+        429: {"description": "the run queue is full"},
+    },
+)
+async def start_run(request: Request, body: RunRequest) -> Response:
+    manager = _manager(request)
+    spec = check(body, _settings(request).limits)
+    try:
+        run = manager.submit(spec)
+    except QueueFull as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "1"})
+    except ReadOnly as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+    return JSONResponse(
+        live_document(manager, run), status_code=202, headers={"Location": f"/api/runs/{run.id}"}
+    )
+
+
+@router.get("/runs")
+async def list_runs(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500, description="most summaries to return")] = 100,
+    offset: Annotated[int, Query(ge=0, description="summaries to skip")] = 0,
+) -> Response:
+    """Summaries of stored runs, newest first; a run still in memory shows its live status."""
+    manager = _manager(request)
+    rows = await asyncio.to_thread(_store(request).list, limit, offset)
+    for row in rows:
+        run = manager.get(row["id"])
+        if run is not None and run.status.value != row["status"]:  # the store lags behind
+            row.update(status=run.status.value, wall_s=run.wall_s)
+            if run.status.finished:
+                row["metrics"] = run.metrics()
+    return JSONResponse(rows)
+
+
+@router.get("/runs/{run_id}", responses={404: {"description": "no such run"}})
+async def get_run(request: Request, run_id: str) -> Response:
+    """The run document: partial while the run goes (with ``queue_position`` while queued)."""
+    manager = _manager(request)
+    run = manager.get(run_id)
+    if run is not None:
+        return JSONResponse(live_document(manager, run))
+    doc = await asyncio.to_thread(_store(request).get, run_id)
+    if doc is None:
+        raise _not_found(run_id)
+    return JSONResponse(doc)
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    status_code=202,
+    responses={
+        202: {"description": "cancel requested; the run ends within a second"},
+        404: {"description": "no such run"},
+        409: {"description": "the run has already finished"},
+    },
+)
+async def cancel_run(request: Request, run_id: str) -> Response:
+    manager = _manager(request)
+    run = manager.get(run_id)
+    if run is None:
+        doc = await asyncio.to_thread(_store(request).get, run_id)
+        if doc is None:
+            raise _not_found(run_id)
+        raise HTTPException(409, f"run {run_id!r} has already finished ({doc['status']})")
+    if run.status.finished:
+        raise HTTPException(409, f"run {run_id!r} has already finished ({run.status.value})")
+    manager.cancel(run_id)
+    return JSONResponse(live_document(manager, run), status_code=202)
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "lane, task, sample and status events; ends after the final status",
+        },
+        404: {"description": "no such run"},
+    },
+)
+async def run_events(
+    request: Request,
+    run_id: str,
+    last_event_id: Annotated[str | None, Header(description="resume after this message id")] = None,
+) -> EventSourceResponse:
+    """Every message of the run's log after ``Last-Event-ID``, live, then the stream ends."""
+    run = _manager(request).get(run_id)
+    if run is not None:
+        log = run.log
+    else:
+        doc = await asyncio.to_thread(_store(request).get, run_id)
+        if doc is None:
+            raise _not_found(run_id)
+        log = replay_log(doc)
+    return EventSourceResponse(
+        stream(log, parse_last_event_id(last_event_id)), ping=PING_S, send_timeout=SEND_TIMEOUT_S
+    )
+
+
+def parse_last_event_id(value: str | None) -> int:
+    """The id to resume after; 0 (from the start) when absent or malformed."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
+async def stream(log: RunLog, last_id: int) -> AsyncIterator[bytes]:
+    """The log's messages after ``last_id``, each as soon as it is there, until the log ends."""
+    while True:
+        backlog = log.after(last_id)
+        if not backlog:
+            if log.closed:
+                return  # the last message was the final status
+            await log.wait(last_id)
+            continue
+        for i in range(0, len(backlog), MAX_CHUNK):
+            chunk = backlog[i : i + MAX_CHUNK]
+            yield b"".join(encode(m) for m in chunk)
+        last_id = backlog[-1].id
+
+
+def encode(message: Message) -> bytes:
+    # One ``data:`` line is enough: compact JSON never holds a raw line break.
+    return f"id: {message.id}\r\nevent: {message.event}\r\ndata: {message.json}\r\n\r\n".encode()

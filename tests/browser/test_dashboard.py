@@ -1,0 +1,122 @@
+"""The dashboard in headless Chromium against the real server."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import LiveServer
+
+
+def start(
+    page: Page,
+    server: LiveServer,
+    workload: str,
+    executor: str,
+    tasks: int,
+    workers: str,
+    **params: str,
+) -> str:
+    page.goto(server.url + "/")
+    page.select_option("#f-workload", workload)
+    page.wait_for_selector(f"#f-workload option[value={workload}][selected]", state="attached")
+    for name, value in params.items():
+        page.fill(f"#f-param-{name}", value)
+    page.select_option("#f-executor", executor)
+    page.fill("#f-tasks", str(tasks))
+    page.fill("#f-workers", workers)
+    page.click("#run-form button[type=submit]")
+    article = page.locator("#live article.run-view")
+    expect(article).to_be_visible()
+    run_id = article.get_attribute("data-run")
+    assert run_id
+    return run_id
+
+
+def test_bars_appear_while_the_run_goes_then_the_summary(page: Page, server: LiveServer) -> None:
+    run_id = start(page, server, "cpu", "threads", 6, "2", ms="400")
+    badge = page.locator(f"#head-{run_id} .badge")
+    # A bar is on the chart while the run is still running...
+    page.wait_for_selector(f"#lanes-{run_id} rect.flight", timeout=10_000)
+    assert badge.get_attribute("data-status") in ("running", "pending")
+    # ...and it is visibly wider than nothing: the clip follows "now".
+    expect(badge).to_have_attribute("data-status", "done", timeout=20_000)
+    expect(page.locator(f"#summary-{run_id}")).to_contain_text("took turns")
+    expect(page.locator(f"#counters-{run_id} [data-counter=done]")).to_have_text("6 / 6")
+    assert page.locator(f"#lanes-{run_id} .label").count() == 2
+    assert page.locator(f"#lanes-{run_id} rect.flight.ok").count() == 6
+    assert page.locator(f"#tasks-{run_id} rect.run").count() > 6  # taking turns: many slices
+    doc = httpx.get(f"{server.url}/api/runs/{run_id}").json()
+    shown = float(page.locator(f"#counters-{run_id} [data-counter=parallelism]").inner_text())
+    assert shown == round(doc["metrics"]["avg_parallelism"], 2)
+
+
+def test_processes_show_one_lane_per_worker_process(page: Page, server: LiveServer) -> None:
+    # How parallel processes are is the engine tests' business; here: the page shows what was
+    # measured, one lane per worker process, every bar finished.
+    run_id = start(page, server, "cpu", "processes", 4, "2", ms="300")
+    expect(page.locator(f"#head-{run_id} .badge")).to_have_attribute(
+        "data-status", "done", timeout=20_000
+    )
+    doc = httpx.get(f"{server.url}/api/runs/{run_id}").json()
+    labels = page.locator(f"#lanes-{run_id} .label")
+    assert (
+        labels.all_inner_texts()
+        == [lane["label"] for lane in doc["lanes"]]
+        == ["worker 1", "worker 2"]
+    )
+    assert page.locator(f"#lanes-{run_id} rect.flight.ok").count() == 4
+    shown = float(page.locator(f"#counters-{run_id} [data-counter=parallelism]").inner_text())
+    assert shown == round(doc["metrics"]["avg_parallelism"], 2)
+    assert page.locator(f"#summary-{run_id}").inner_text().startswith("4 tasks in")
+
+
+def test_cancel_stops_the_run_and_the_chart_shows_it(page: Page, server: LiveServer) -> None:
+    run_id = start(page, server, "cpu", "processes", 8, "2", ms="5000")
+    page.wait_for_selector(f"#lanes-{run_id} rect.flight", timeout=10_000)
+    page.click(f"#head-{run_id} button.danger")
+    expect(page.locator(f"#head-{run_id} .badge")).to_have_attribute(
+        "data-status", "cancelled", timeout=5_000
+    )
+    expect(page.locator(f"#lanes-{run_id} rect.flight.cancelled").first).to_be_attached()
+    expect(page.locator(f"#head-{run_id} button.danger")).to_have_count(0)
+
+
+def test_bad_input_shows_beside_the_field_and_changes_nothing_else(
+    page: Page, server: LiveServer
+) -> None:
+    page.goto(server.url + "/")
+    live_before = page.locator("#live").inner_html()
+    page.fill("#f-tasks", "0")
+    page.click("#run-form button[type=submit]")
+    error = page.locator("[data-error-for=tasks]")
+    expect(error).to_contain_text("0 is out of range; allowed: an integer from 1 to 100000")
+    assert page.locator("#live").inner_html() == live_before
+    assert page.input_value("#f-tasks") == "0"  # what the user typed is kept
+    page.fill("#f-tasks", "4")
+    page.fill("#f-param-ms", "abc")
+    page.click("#run-form button[type=submit]")
+    expect(page.locator("[data-error-for=ms]")).to_contain_text("is not an integer")
+    expect(page.locator("[data-error-for=tasks]")).to_have_count(0)
+
+
+def test_a_finished_run_reads_without_javascript(
+    browser: Browser, page: Page, server: LiveServer
+) -> None:
+    run_id = start(page, server, "mixed", "threads", 4, "2", ms="200")
+    page.close()  # leave mid-run, as a person closing the tab would
+    context = browser.new_context(java_script_enabled=False)
+    nojs = context.new_page()
+    for _ in range(100):
+        doc = httpx.get(f"{server.url}/api/runs/{run_id}").json()
+        if doc["status"] == "done":
+            break
+        nojs.wait_for_timeout(100)
+    nojs.goto(f"{server.url}/runs/{run_id}")
+    assert nojs.locator(f"#lanes-{run_id} rect.flight.ok").count() == 4
+    assert nojs.locator(f"#tasks-{run_id} rect.run").count() >= 4
+    assert re.search(r"4 tasks in", nojs.locator(f"#summary-{run_id}").inner_text())
+    assert nojs.locator(f"#run-{run_id}[hx-sse\\:connect]").count() == 0  # finished: no stream
+    context.close()
