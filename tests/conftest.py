@@ -23,3 +23,9 @@ def run_document(
 @pytest.fixture
 def execute() -> Any:
     return run_document
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread while a
+    browser is open, and asyncio tests cannot start their own loop meanwhile."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))

@@ -21,7 +21,7 @@ import experiments
 from experiments import probe as workload_probe
 from experiments.cpu import loops_per_ms, set_loops_per_ms
 from experiments.registry import Number, Workload
-from server.lab.probe import Record, TaskCancelled, TaskProbe, describe_error
+from server.lab.probe import Record, TaskCancelled, TaskProbe, describe_error, plain
 from server.lab.recorder import LaneNamer, lane_namer
 from server.lab.stepping import Stepped
 from server.types import ExecutorId, LaneKind, TaskStatus
@@ -54,16 +54,16 @@ def run_probed(
     p = TaskProbe(task_id, send, cancel)
     p.begin(defer_start)
     workload_probe.install(p.tick)
-    status, error = TaskStatus.OK, None
+    status, error, result = TaskStatus.OK, None, None
     try:
-        workload.call(task_id, params)
+        result = workload.call(task_id, params)
     except TaskCancelled:
         status, error = TaskStatus.CANCELLED, "the run was cancelled"
     except Exception as exc:
         status, error = TaskStatus.ERROR, describe_error(exc)
     finally:
         workload_probe.install(None)
-    return p.end(status, error)
+    return p.end(status, error, result)
 
 
 class Executor:
@@ -287,8 +287,8 @@ class Asyncio(Executor):
         send, workload, params = b.send, b.workload, b.params
         awaitable = workload.afn is not None
 
-        async def inline(i: int) -> None:
-            workload.call(i, params)
+        async def inline(i: int) -> object:
+            return workload.call(i, params)
 
         async def one(i: int) -> None:
             if limit is not None:
@@ -296,10 +296,10 @@ class Asyncio(Executor):
             intervals: list[int] = []
             start = perf_counter_ns()
             send(("start", i, pid, tid, start))
-            status, error = TaskStatus.OK, None
+            status, error, result = TaskStatus.OK, None, None
             try:
                 coro = workload.call_awaitable(i, params) if awaitable else inline(i)
-                await Stepped(coro, intervals)  # type: ignore[arg-type]
+                result = await Stepped(coro, intervals)  # type: ignore[arg-type]
             except (asyncio.CancelledError, TaskCancelled):
                 status, error = TaskStatus.CANCELLED, "the run was cancelled"
             except Exception as exc:
@@ -310,7 +310,7 @@ class Asyncio(Executor):
             end = perf_counter_ns()
             # One thread runs every task, so a task's CPU time is the time the loop spent on it.
             busy = sum(intervals[k + 1] - intervals[k] for k in range(0, len(intervals), 2))
-            send(("end", i, pid, tid, start, end, busy, intervals, status, error))
+            send(("end", i, pid, tid, start, end, busy, intervals, status, error, plain(result)))
 
         self._tasks = [asyncio.create_task(one(i)) for i in range(b.tasks)]
         if b.cancel.is_set():

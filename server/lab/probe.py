@@ -32,7 +32,8 @@ class TaskCancelled(BaseException):
 
 # A start record: ("start", task_id, pid, tid, start_ns)
 # A progress record: ("progress", task_id, flat_intervals_since_last_flush)
-# An end record: ("end", task_id, pid, tid, start_ns, end_ns, cpu_ns, all_flat_intervals, status, error)
+# An end record: ("end", task_id, pid, tid, start_ns, end_ns, cpu_ns, all_flat_intervals, status,
+#                 error, result)
 Record = tuple[object, ...]
 
 
@@ -106,7 +107,7 @@ class TaskProbe:
         if self._cancel is not None and self._cancel.is_set():
             raise TaskCancelled
 
-    def end(self, status: str, error: str | None) -> Record:
+    def end(self, status: str, error: str | None, result: object = None) -> Record:
         """Close the last chunk and return the end record (it carries everything, so it can
         arrive before the start record over another channel and still be complete)."""
         try:
@@ -125,7 +126,19 @@ class TaskProbe:
             self.intervals,
             status,
             error,
+            plain(result),
         )
+
+
+def plain(value: object) -> object:
+    """A task's return value as the run document can hold it: JSON data, or a short repr."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value if not isinstance(value, str) else value[:500]
+    if isinstance(value, list | tuple) and len(value) <= 1000:
+        return [plain(v) for v in value]
+    if isinstance(value, dict) and len(value) <= 100:
+        return {str(k): plain(v) for k, v in value.items()}
+    return repr(value)[:200]
 
 
 def describe_error(exc: BaseException) -> str:

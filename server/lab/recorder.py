@@ -31,7 +31,17 @@ class TaskState:
     """One task as recorded so far. Intervals only ever grow, and the end is set once, so a
     ``(task, len(intervals), ended)`` triple is an exact snapshot (see ``server.lab.runlog``)."""
 
-    __slots__ = ("cpu_ns", "end_ns", "error", "id", "intervals", "lane", "start_ns", "status")
+    __slots__ = (
+        "cpu_ns",
+        "end_ns",
+        "error",
+        "id",
+        "intervals",
+        "lane",
+        "result",
+        "start_ns",
+        "status",
+    )
 
     def __init__(self, id: int, lane: str, start_ns: int) -> None:
         self.id = id
@@ -41,6 +51,7 @@ class TaskState:
         self.cpu_ns = 0
         self.status = TaskStatus.RUNNING
         self.error: str | None = None
+        self.result: object = None
         self.intervals: list[int] = []
 
     @property
@@ -132,11 +143,12 @@ class Recorder:
 
     @staticmethod
     def _end(task: TaskState, rec: Record) -> None:
-        _, _, _, _, start_ns, end_ns, cpu_ns, intervals, status, error = rec
+        _, _, _, _, start_ns, end_ns, cpu_ns, intervals, status, error, result = rec
         task.start_ns = start_ns  # type: ignore[assignment]
         # The end record carries every interval; keep the list object (snapshots index into it).
         task.intervals[:] = intervals  # type: ignore[call-overload]
         task.cpu_ns = cpu_ns  # type: ignore[assignment]
         task.status = TaskStatus(status)
         task.error = error  # type: ignore[assignment]
+        task.result = result
         task.end_ns = end_ns  # type: ignore[assignment]

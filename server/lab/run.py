@@ -93,6 +93,7 @@ def task_view(task: TaskState, t0: int, n_iv: int, ended: bool) -> dict[str, Any
         "status": task.status.value if ended else TaskStatus.RUNNING.value,
         "error": task.error if ended else None,
         "running": running,
+        "result": task.result if ended else None,
     }
 
 

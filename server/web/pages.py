@@ -255,8 +255,6 @@ async def history_partial(request: Request) -> Response:
     )
 
 
-
-
 @router.get("/form", response_class=HTMLResponse)
 async def form_partial(request: Request) -> Response:
     """The run form for another workload (its parameters differ), keeping the other choices."""

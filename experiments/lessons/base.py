@@ -1,0 +1,85 @@
+"""What a lesson is: an explanation, the runs it performs, and a verdict computed from them.
+
+A lesson knows nothing of the server: its runs are plain descriptions (workload, executor, tasks,
+workers, parameters), and its verdict is a function of their finished run documents. The verdict must
+say what was measured, also when the textbook effect did not appear.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Doc = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One run of a lesson."""
+
+    label: str
+    workload: str
+    executor: str
+    tasks: int = 8
+    workers: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    start_method: str | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published figure to hold our measurement against."""
+
+    source: str
+    figures: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text: str
+    facts: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    summary: str
+    explanation: Sequence[str]  # paragraphs, plain text
+    steps: Sequence[Step]
+    judge: Callable[[Mapping[str, Doc]], Verdict]
+    facts: Mapping[str, str] = field(default_factory=dict)  # fact name -> what it means
+    references: Sequence[Reference] = ()
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "summary": self.summary}
+
+
+# --- small helpers for verdicts -----------------------------------------------------------------
+
+
+def wall(doc: Doc) -> float:
+    return float(doc["wall_s"] or 0.0)
+
+
+def speedup(base: Doc, other: Doc) -> float:
+    return round(wall(base) / wall(other), 2) if wall(other) else 0.0
+
+
+def metric(doc: Doc, name: str) -> float:
+    return float(doc["metrics"].get(name) or 0.0)
+
+
+def results(doc: Doc) -> list[Any]:
+    return [t.get("result") for t in doc["tasks"] if t.get("result") is not None]
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else 0.0
+
+
+def ratio_word(x: float) -> str:
+    return f"{x:.2f}×"
