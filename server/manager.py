@@ -34,7 +34,7 @@ class RunManager:
         self.settings = settings
         self.store = store
         self.runs: OrderedDict[str, Run] = OrderedDict()  # live and recently finished, oldest first
-        self._queue: list[Run] = []
+        self._queue: list[list[Run]] = []  # jobs: runs executed one after another in one slot
         self._active: set[str] = set()
         self._jobs: set[asyncio.Task[None]] = set()
         self._listeners: list[Callable[[Run], None]] = []
@@ -43,6 +43,11 @@ class RunManager:
 
     def submit(self, spec: RunSpec) -> Run:
         """Register a run and start it as soon as a slot is free; raise if it cannot even wait."""
+        return self.submit_group([spec])[0]
+
+    def submit_group(self, specs: list[RunSpec]) -> list[Run]:
+        """Register runs that execute one after another in a single slot, so that they do not
+        compete with each other for the cores (a lesson compares them)."""
         if self.settings.read_only:
             raise ReadOnly("this lab is read-only: it shows stored runs and starts none")
         if len(self._active) >= self.settings.max_concurrent_runs and (
@@ -52,30 +57,34 @@ class RunManager:
                 f"{len(self._active)} runs are executing and {len(self._queue)} are queued "
                 f"(the most allowed); try again when one ends"
             )
-        run = Run(spec)
-        self.runs[run.id] = run
-        self.store.save(run.document())
-        self._queue.append(run)
+        runs = [Run(spec) for spec in specs]
+        for run in runs:
+            self.runs[run.id] = run
+            self.store.save(run.document())
+        self._queue.append(runs)
         self._pump()
-        return run
+        return runs
 
     def cancel(self, run_id: str) -> bool:
         """Cancel a queued or running run; False if it is unknown or already finished."""
         run = self.runs.get(run_id)
         if run is None or run.status.finished:
             return False
-        if run in self._queue:
-            self._queue.remove(run)
+        job = next((job for job in self._queue if run in job), None)
+        if job is not None:
+            job.remove(run)
+            if not job:
+                self._queue.remove(job)
             run.cancel("cancelled while queued")
-            self._start(run)  # finishes at once: records the cancel and closes its log
+            self._start([run])  # finishes at once: records the cancel and closes its log
         else:
             run.cancel()
         return True
 
     def queue_position(self, run_id: str) -> int | None:
         """1 for the next run to start, None if the run is not waiting."""
-        for i, run in enumerate(self._queue):
-            if run.id == run_id:
+        for i, job in enumerate(self._queue):
+            if any(run.id == run_id for run in job):
                 return i + 1
         return None
 
@@ -87,20 +96,21 @@ class RunManager:
 
     @property
     def active(self) -> list[Run]:
-        return [self.runs[i] for i in self._active]
+        return [r for r in self.runs.values() if r.status.value == "running"]
 
     @property
     def queued(self) -> list[Run]:
-        return list(self._queue)
+        return [run for job in self._queue for run in job]
 
     # --- lifecycle --------------------------------------------------------------------------------
 
     async def close(self) -> None:
         """Cancel everything (server shutdown) and wait until each run is stored."""
-        for run in list(self._queue):
+        for run in self.queued:
             self.cancel(run.id)
-        for run in self.active:
-            run.cancel("the server stopped")
+        for run in list(self.runs.values()):
+            if not run.status.finished:
+                run.cancel("the server stopped")
         if self._jobs:
             await asyncio.wait(self._jobs, timeout=5)
 
@@ -110,23 +120,26 @@ class RunManager:
         while self._queue and len(self._active) < self.settings.max_concurrent_runs:
             self._start(self._queue.pop(0))
 
-    def _start(self, run: Run) -> None:
-        self._active.add(run.id)
-        job = asyncio.get_running_loop().create_task(self._execute(run), name=f"run-{run.id}")
-        self._jobs.add(job)
-        job.add_done_callback(self._jobs.discard)
+    def _start(self, runs: list[Run]) -> None:
+        slot = runs[0].id
+        self._active.add(slot)
+        task = asyncio.get_running_loop().create_task(self._execute(slot, runs), name=f"run-{slot}")
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
 
-    async def _execute(self, run: Run) -> None:
+    async def _execute(self, slot: str, runs: list[Run]) -> None:
         try:
-            await run.execute(self.settings.time_limit_s)
-        except Exception:  # a bug in the engine must not take the server down
-            log.exception("run %s crashed", run.id)
+            for run in runs:
+                try:
+                    await run.execute(self.settings.time_limit_s)
+                except Exception:  # a bug in the engine must not take the server down
+                    log.exception("run %s crashed", run.id)
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.store.save, run.document())
+                for listener in self._listeners:
+                    listener(run)
         finally:
-            self._active.discard(run.id)
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(self.store.save, run.document())
-            for listener in self._listeners:
-                listener(run)
+            self._active.discard(slot)
             self._forget_old()
             self._pump()
 

@@ -36,6 +36,14 @@ CREATE TABLE IF NOT EXISTS runs (
     document BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_newest_first ON runs (created_at DESC);
+CREATE TABLE IF NOT EXISTS comparisons (
+    id TEXT PRIMARY KEY,
+    lesson TEXT,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS comparisons_by_lesson ON comparisons (lesson, created_at DESC);
 """
 
 SUMMARY_COLUMNS = (
@@ -126,6 +134,35 @@ class Store:
             }
             for row in rows
         ]
+
+    def save_comparison(self, document: dict[str, Any]) -> None:
+        """Insert or replace one comparison (a lesson's runs and its verdict)."""
+        row = (
+            document["id"],
+            document.get("lesson"),
+            document["created_at"],
+            document["status"],
+            json.dumps(document, separators=(",", ":")),
+        )
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO comparisons VALUES (?, ?, ?, ?, ?)", row)
+
+    def get_comparison(self, comparison_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT document FROM comparisons WHERE id = ?", (comparison_id,)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def latest_comparison(self, lesson: str) -> dict[str, Any] | None:
+        """The newest comparison run for ``lesson``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT document FROM comparisons WHERE lesson = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                (lesson,),
+            ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def count(self) -> int:
         with self._lock:

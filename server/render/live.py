@@ -14,8 +14,9 @@ column), so their cost is rows x columns, whatever the number of tasks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -79,7 +80,8 @@ class LiveView:
         self.log_pos = 0
         self.done = False
         self._changed = asyncio.Event()
-        self._avg_cache: tuple[float, int, list[float], list[float]] | None = None
+        self._avg_cache: tuple[tuple[float, int, float], list[float], list[float]] | None = None
+        self.span_override: float | None = None
 
     # --- folding the run log ----------------------------------------------------------------------
 
@@ -137,11 +139,11 @@ class LiveView:
 
     def curves(self, now: float) -> tuple[list[float], list[float]]:
         """Tasks in flight and tasks running per elapsed column, computed once per frame."""
-        key = (now, self.log_pos)
-        if self._avg_cache is None or self._avg_cache[:2] != key:
+        key = (now, self.log_pos, self.span(now))
+        if self._avg_cache is None or self._avg_cache[0] != key:
             fl, ru = self.series_columns(self.flight, self.running, now)
-            self._avg_cache = (now, self.log_pos, fl, ru)
-        return self._avg_cache[2], self._avg_cache[3]
+            self._avg_cache = (key, fl, ru)
+        return self._avg_cache[1], self._avg_cache[2]
 
     def series_columns(
         self, flight: Series, running: Series, now: float
@@ -155,9 +157,20 @@ class LiveView:
     def span(self, now: float) -> float:
         """The time axis: exactly the run once finished; while live, a round length a little
         beyond now, so the axis (and every bar on it) rescales only now and then, not per frame."""
+        if self.span_override is not None:
+            return self.span_override
         if self.final is not None and self.final.get("wall_s"):
             return float(self.final["wall_s"])
         return _nice_ceiling(max(now, 0.05) * 1.15, floor=0.1)
+
+    @contextlib.contextmanager
+    def spanning(self, span: float) -> Iterator[None]:
+        """Draw on a time axis of ``span`` seconds (runs compared side by side share one)."""
+        saved, self.span_override = self.span_override, span
+        try:
+            yield
+        finally:
+            self.span_override = saved
 
     def columns_until(self, now: float, span: float) -> int:
         """How many of the :data:`COLUMNS` columns of ``[0, span]`` have elapsed by ``now``."""

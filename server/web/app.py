@@ -10,10 +10,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from server.comparisons import Comparisons
 from server.manager import RunManager
 from server.settings import Settings
 from server.store import Store
-from server.web import api, pages
+from server.web import api, api_lessons, pages, pages_lessons
 from server.web.views import LiveViews
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         views = LiveViews(manager, settings.frame_interval_s)
         app.state.settings, app.state.store, app.state.manager = settings, store, manager
         app.state.views = views
+        app.state.comparisons = Comparisons(manager, store, settings.limits)
         try:
             yield
         finally:
@@ -44,7 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(api.router)
+    app.include_router(api_lessons.router)
     app.include_router(pages.router)
+    app.include_router(pages_lessons.router)
     # The more specific mount first: "/static" would otherwise answer for "/static/vendor/...".
     htmx_dist = settings.assets_dir / "htmx.org" / "dist"
     if htmx_dist.is_dir():

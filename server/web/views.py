@@ -32,7 +32,11 @@ class LiveViews:
         self._jobs: set[asyncio.Task[None]] = set()
 
     def for_run(self, run: Run) -> LiveView:
+        """The run's live view, caught up with its log (what a page renders now is current)."""
         view = self._views.get(run.id)
+        if view is not None and not view.done and len(run.log.messages) > view.log_pos:
+            # Through step(), so the catch-up is also a frame that every watching page receives.
+            view.step(run.log.after(view.log_pos), self.now(run))
         if view is None:
             doc = run.document()
             view = LiveView(run.id, run.spec.tasks, run_title(doc))

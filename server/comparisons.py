@@ -1,0 +1,64 @@
+"""Lessons started as comparisons: their runs go through the manager as one group, in order."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from experiments.lessons import Lesson
+from server.lab.comparison import Comparison
+from server.lab.run import Run
+from server.lab.spec import Limits, make_spec
+from server.manager import RunManager
+from server.store import Store
+
+KEEP = 32
+
+
+class Comparisons:
+    def __init__(self, manager: RunManager, store: Store, limits: Limits) -> None:
+        self.manager, self.store, self.limits = manager, store, limits
+        self.live: OrderedDict[str, Comparison] = OrderedDict()
+        manager.on_finish(self._run_finished)
+
+    def start(self, lesson: Lesson) -> Comparison:
+        specs = [
+            make_spec(
+                s.workload,
+                s.executor,
+                s.tasks,
+                s.workers,
+                dict(s.params),
+                s.start_method,
+                limits=self.limits,
+                label=s.label,
+            )
+            for s in lesson.steps
+        ]
+        runs = self.manager.submit_group(specs)
+        comparison = Comparison(
+            lesson, [(s.label, r) for s, r in zip(lesson.steps, runs, strict=True)]
+        )
+        self.live[comparison.id] = comparison
+        while len(self.live) > KEEP:
+            self.live.popitem(last=False)
+        self.store.save_comparison(comparison.document())
+        return comparison
+
+    def get(self, comparison_id: str) -> Comparison | None:
+        return self.live.get(comparison_id)
+
+    def document(self, comparison_id: str) -> dict[str, Any] | None:
+        c = self.live.get(comparison_id)
+        return c.document() if c else self.store.get_comparison(comparison_id)
+
+    def latest(self, lesson_id: str) -> Comparison | dict[str, Any] | None:
+        for c in reversed(self.live.values()):
+            if c.lesson.id == lesson_id:
+                return c
+        return self.store.latest_comparison(lesson_id)
+
+    def _run_finished(self, run: Run) -> None:
+        for c in self.live.values():
+            if any(r is run for _, r in c.runs):
+                self.store.save_comparison(c.document())

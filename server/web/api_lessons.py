@@ -1,0 +1,80 @@
+"""The lessons API: list lessons, start one (a comparison of runs), read a comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from experiments.lessons import LESSONS
+from server.comparisons import Comparisons
+from server.manager import QueueFull, ReadOnly
+
+router = APIRouter(prefix="/api", tags=["lessons"])
+
+
+def _comparisons(request: Request) -> Comparisons:
+    return request.app.state.comparisons  # type: ignore[no-any-return]
+
+
+@router.get("/lessons")
+async def list_lessons() -> list[dict[str, Any]]:
+    """Every lesson: id, title and a one-line summary."""
+    return [lesson.describe() for lesson in LESSONS.values()]
+
+
+@router.get("/lessons/{lesson_id}")
+async def get_lesson(lesson_id: str) -> dict[str, Any]:
+    """One lesson in full: its explanation, the runs it performs, the facts its verdict reports."""
+    lesson = LESSONS.get(lesson_id)
+    if lesson is None:
+        raise HTTPException(404, f"no lesson {lesson_id!r}; see GET /api/lessons")
+    return {
+        **lesson.describe(),
+        "explanation": list(lesson.explanation),
+        "runs": [
+            {
+                "label": s.label,
+                "workload": s.workload,
+                "executor": s.executor,
+                "tasks": s.tasks,
+                "workers": s.workers,
+                "params": dict(s.params),
+            }
+            for s in lesson.steps
+        ],
+        "facts": dict(lesson.facts),
+        "references": [
+            {"source": r.source, "figures": r.figures, "url": r.url} for r in lesson.references
+        ],
+    }
+
+
+@router.post("/lessons/{lesson_id}/runs", status_code=202)
+async def start_lesson(lesson_id: str, request: Request, response: Response) -> dict[str, Any]:
+    """Start the lesson's runs, one after another; the verdict follows when all have ended."""
+    lesson = LESSONS.get(lesson_id)
+    if lesson is None:
+        raise HTTPException(404, f"no lesson {lesson_id!r}; see GET /api/lessons")
+    try:
+        comparison = _comparisons(request).start(lesson)
+    except QueueFull as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": "5"}) from None
+    except ReadOnly as exc:
+        raise HTTPException(403, str(exc)) from None
+    response.headers["Location"] = f"/api/comparisons/{comparison.id}"
+    return {
+        "id": comparison.id,
+        "lesson": lesson.id,
+        "status": "running",
+        "runs": [run.id for _, run in comparison.runs],
+    }
+
+
+@router.get("/comparisons/{comparison_id}")
+async def get_comparison(comparison_id: str, request: Request) -> dict[str, Any]:
+    """The runs side by side with their figures; ``verdict`` is null until every run has ended."""
+    doc = _comparisons(request).document(comparison_id)
+    if doc is None:
+        raise HTTPException(404, f"no comparison with id {comparison_id!r}")
+    return doc

@@ -1,0 +1,159 @@
+"""The lessons framework, the first lessons' verdicts, and lessons run end to end."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from experiments.lessons import LESSONS, ORDER, cpu_bound, io_bound
+from experiments.lessons import concurrency_vs_parallelism as cvp
+from server.lab.comparison import judge
+from server.settings import Settings
+from tests.lessons_util import doc, run_lesson
+from tests.test_api import serve
+
+CONTRACT = Path(__file__).resolve().parents[1] / ".." / "shared" / "CONTRACT.md"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("lessons"))
+    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
+        yield c
+
+
+def test_lessons_use_published_ids_and_document_their_facts() -> None:
+    assert set(LESSONS) <= set(ORDER) | {lid for lid in LESSONS if lid.startswith("server-")}
+    for lesson in LESSONS.values():
+        assert lesson.steps and lesson.explanation and lesson.summary
+        assert len({s.label for s in lesson.steps}) == len(lesson.steps), lesson.id
+        assert lesson.facts, f"{lesson.id} documents no facts"
+
+
+def test_every_step_of_every_lesson_is_a_valid_run() -> None:
+    from server.lab.spec import make_spec
+
+    for lesson in LESSONS.values():
+        for s in lesson.steps:
+            make_spec(s.workload, s.executor, s.tasks, s.workers, dict(s.params), s.start_method)
+
+
+@pytest.mark.skipif(not CONTRACT.exists(), reason="shared/ is not beside the repository")
+def test_order_lists_exactly_the_contract_lesson_ids() -> None:
+    ids = re.findall(r"`([a-z-]+)`", CONTRACT.read_text().split("## Lessons and comparisons")[1])
+    assert set(ORDER) == {i for i in ids if not i.startswith("server-") and i in ORDER}
+    assert all(i in ids for i in ORDER)
+
+
+# --- verdicts on recorded documents ------------------------------------------------------------
+
+
+def test_concurrency_vs_parallelism_when_the_contrast_shows() -> None:
+    v = cvp.judge(
+        {
+            cvp.THREADS: doc(avg_concurrency=1.98, avg_parallelism=0.97),
+            cvp.PROCESSES: doc(avg_concurrency=1.95, avg_parallelism=1.9),
+        }
+    )
+    assert v.facts["threads_parallelism"] == 0.97 and v.facts["processes_parallelism"] == 1.9
+    assert "concurrency is not parallelism" in v.text
+
+
+def test_concurrency_vs_parallelism_says_what_was_measured_when_it_does_not_show() -> None:
+    v = cvp.judge(
+        {
+            cvp.THREADS: doc(avg_concurrency=1.98, avg_parallelism=1.6),  # a free-threaded Python?
+            cvp.PROCESSES: doc(avg_concurrency=1.95, avg_parallelism=1.7),
+        }
+    )
+    assert "did not show" in v.text and "1.60" in v.text
+
+
+def test_cpu_bound_verdict_from_the_expected_figures() -> None:
+    v = cpu_bound.judge(
+        {
+            cpu_bound.SEQ: doc(wall=1.6),
+            cpu_bound.THR: doc(wall=1.65),
+            cpu_bound.PRC: doc(wall=0.85),
+            cpu_bound.AIO: doc(wall=1.62),
+        }
+    )
+    assert v.facts["speedup_processes"] == pytest.approx(1.88, abs=0.01)
+    assert v.facts["speedup_threads"] == pytest.approx(0.97, abs=0.01)
+    assert "Only processes used more than one" in v.text
+
+
+def test_cpu_bound_verdict_when_processes_do_not_win() -> None:
+    v = cpu_bound.judge(
+        {
+            cpu_bound.SEQ: doc(wall=1.0),
+            cpu_bound.THR: doc(wall=1.0),
+            cpu_bound.PRC: doc(wall=0.9),
+            cpu_bound.AIO: doc(wall=1.0),
+        }
+    )
+    assert "did not pull ahead" in v.text and "processes 1.11×" in v.text
+
+
+def test_io_bound_verdict_reports_each_wall_time() -> None:
+    runs = {
+        io_bound.SEQ: doc(wall=8.1),
+        io_bound.T5: doc(wall=1.65),
+        io_bound.T10: doc(wall=0.83),
+        io_bound.T50: doc(wall=0.18),
+        io_bound.AIO: doc(wall=0.06),
+        io_bound.PRC: doc(wall=4.1),
+    }
+    v = io_bound.judge(runs)
+    assert v.facts["wall_sequential"] == 8.1 and v.facts["wall_2_processes"] == 4.1
+    assert "asyncio 0.06 s" in v.text and "Waiting needs no core" in v.text
+    runs[io_bound.AIO] = doc(wall=8.0)  # something blocked the loop
+    assert "blocking call" in io_bound.judge(runs).text
+
+
+def test_an_unfinished_run_gets_no_verdict_but_a_reason() -> None:
+    lesson = LESSONS["cpu-bound"]
+    docs = {s.label: doc(s.label) for s in lesson.steps}
+    docs[cpu_bound.PRC]["status"] = "cancelled"
+    v = judge(lesson, docs)
+    assert v["facts"] == {} and "processes (2) (cancelled)" in v["text"]
+
+
+# --- the API and lessons end to end -----------------------------------------------------------
+
+
+def test_lessons_list_and_unknown_lesson(client: httpx.Client) -> None:
+    listed = client.get("/api/lessons").json()
+    assert [entry["id"] for entry in listed] == list(LESSONS)
+    assert set(listed[0]) == {"id", "title", "summary"}
+    assert client.post("/api/lessons/no-such-lesson/runs").status_code == 404
+    assert client.get("/api/comparisons/nope").status_code == 404
+
+
+def test_cpu_bound_end_to_end(client: httpx.Client) -> None:
+    c = run_lesson(client, "cpu-bound")
+    facts = c["verdict"]["facts"]
+    assert facts["speedup_processes"] >= 1.4  # about 2 on two idle cores
+    assert facts["speedup_threads"] <= 1.25
+    assert [r["label"] for r in c["runs"]] == [s.label for s in LESSONS["cpu-bound"].steps]
+
+
+@pytest.mark.slow
+def test_io_bound_end_to_end(client: httpx.Client) -> None:
+    facts = run_lesson(client, "io-bound")["verdict"]["facts"]
+    assert 7.5 <= facts["wall_sequential"] <= 10
+    assert 1.5 <= facts["wall_5_threads"] <= 2.5
+    assert facts["wall_asyncio"] < 0.3
+    assert 3.8 <= facts["wall_2_processes"] <= 5.5
+
+
+def test_a_lesson_page_shows_its_latest_result(client: httpx.Client) -> None:
+    run_lesson(client, "concurrency-vs-parallelism")
+    page = client.get("/lessons/concurrency-vs-parallelism").text
+    assert "data-verdict" in page and "Published figures" in page
+    assert client.get("/lessons").status_code == 200
+    assert client.get("/lessons/nope").status_code == 404
