@@ -81,29 +81,32 @@ class Workload:
     afn: Callable[..., Awaitable[object]] | None = None
     hidden: bool = False
     _by_name: dict[str, Param] = field(init=False, repr=False)
-    _fn_takes_task: bool = field(init=False, repr=False)
-    _afn_takes_task: bool = field(init=False, repr=False, default=False)
+    _fn_context: tuple[str, ...] = field(init=False, repr=False)
+    _afn_context: tuple[str, ...] = field(init=False, repr=False, default=())
 
     def __post_init__(self) -> None:
         self._by_name = {p.name: p for p in self.params}
-        self._fn_takes_task = _takes_task(self.fn)
+        self._fn_context = _context_names(self.fn)
 
-    def call(self, task: int, params: Mapping[str, Number]) -> object:
-        """Run the plain form; a function with a ``task`` parameter is told its task index."""
-        if self._fn_takes_task:
-            return self.fn(task=task, **params)
+    def call(self, task: int, params: Mapping[str, Number], run_id: str = "") -> object:
+        """Run the plain form. A function with a ``task`` parameter is told its task index, one
+        with a ``run_id`` parameter the run's id (for state shared by one run's tasks only)."""
+        if self._fn_context:
+            return self.fn(**_context(self._fn_context, task, run_id), **params)
         return self.fn(**params)
 
-    def call_awaitable(self, task: int, params: Mapping[str, Number]) -> Awaitable[object]:
+    def call_awaitable(
+        self, task: int, params: Mapping[str, Number], run_id: str = ""
+    ) -> Awaitable[object]:
         assert self.afn is not None
-        if self._afn_takes_task:
-            return self.afn(task=task, **params)
+        if self._afn_context:
+            return self.afn(**_context(self._afn_context, task, run_id), **params)
         return self.afn(**params)
 
     def awaitable(self, afn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
         """Decorator: register the awaitable form of this workload."""
         self.afn = afn
-        self._afn_takes_task = _takes_task(afn)
+        self._afn_context = _context_names(afn)
         return afn
 
     def resolve(self, raw: Mapping[str, object] | None) -> dict[str, Number]:
@@ -127,8 +130,18 @@ class Workload:
         }
 
 
-def _takes_task(fn: Callable[..., object]) -> bool:
-    return "task" in inspect.signature(fn).parameters
+CONTEXT = ("task", "run_id")
+
+
+def _context_names(fn: Callable[..., object]) -> tuple[str, ...]:
+    """Which of the context arguments (task index, run id) ``fn`` accepts."""
+    names = inspect.signature(fn).parameters
+    return tuple(n for n in CONTEXT if n in names)
+
+
+def _context(names: tuple[str, ...], task: int, run_id: str) -> dict[str, object]:
+    values = {"task": task, "run_id": run_id}
+    return {n: values[n] for n in names}
 
 
 _REGISTRY: dict[str, Workload] = {}

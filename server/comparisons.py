@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from typing import Any
 
@@ -13,6 +14,9 @@ from server.manager import RunManager
 from server.store import Store
 
 KEEP = 32
+#: Lesson steps are vetted code, not user input: they may use bigger thread pools than users
+#: (how-many-threads sweeps up to 200 threads).
+LESSON_MAX_THREADS = 256
 
 
 class Comparisons:
@@ -22,6 +26,9 @@ class Comparisons:
         manager.on_finish(self._run_finished)
 
     def start(self, lesson: Lesson) -> Comparison:
+        limits = dataclasses.replace(
+            self.limits, max_thread_workers=max(self.limits.max_thread_workers, LESSON_MAX_THREADS)
+        )
         specs = [
             make_spec(
                 s.workload,
@@ -30,7 +37,7 @@ class Comparisons:
                 s.workers,
                 dict(s.params),
                 s.start_method,
-                limits=self.limits,
+                limits=limits,
                 label=s.label,
             )
             for s in lesson.steps

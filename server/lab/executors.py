@@ -40,6 +40,7 @@ class Batch:
     send: Callable[[Record], None]
     cancel: threading.Event = field(default_factory=threading.Event)
     start_method: str | None = None
+    run_id: str = ""
 
 
 def run_probed(
@@ -49,6 +50,7 @@ def run_probed(
     send: Callable[[Record], None],
     cancel: threading.Event | None,
     defer_start: bool = False,
+    run_id: str = "",
 ) -> Record:
     """Run one task in the calling thread under a probe; return its end record."""
     p = TaskProbe(task_id, send, cancel)
@@ -56,7 +58,7 @@ def run_probed(
     workload_probe.install(p.tick)
     status, error, result = TaskStatus.OK, None, None
     try:
-        result = workload.call(task_id, params)
+        result = workload.call(task_id, params, run_id)
     except TaskCancelled:
         status, error = TaskStatus.CANCELLED, "the run was cancelled"
     except Exception as exc:
@@ -118,7 +120,7 @@ class Sequential(Executor):
         for i in range(b.tasks):
             if b.cancel.is_set():
                 return
-            b.send(run_probed(b.workload, b.params, i, b.send, b.cancel))
+            b.send(run_probed(b.workload, b.params, i, b.send, b.cancel, run_id=b.run_id))
 
 
 class Threads(Executor):
@@ -141,7 +143,7 @@ class Threads(Executor):
 
         def job(i: int) -> None:
             if not b.cancel.is_set():
-                b.send(run_probed(b.workload, b.params, i, b.send, b.cancel))
+                b.send(run_probed(b.workload, b.params, i, b.send, b.cancel, run_id=b.run_id))
 
         with cf.ThreadPoolExecutor(b.workers, thread_name_prefix="lab-worker") as pool:
             for i in range(b.tasks):
@@ -159,9 +161,13 @@ def _child_init(queue: Any, cpu_loops_per_ms: int) -> None:
     set_loops_per_ms(cpu_loops_per_ms)
 
 
-def _child_task(workload_id: str, params: Mapping[str, Number], task_id: int) -> Record:
+def _child_task(
+    workload_id: str, params: Mapping[str, Number], task_id: int, run_id: str
+) -> Record:
     assert _child_send is not None
-    return run_probed(experiments.get(workload_id), params, task_id, _child_send, None, True)
+    return run_probed(
+        experiments.get(workload_id), params, task_id, _child_send, None, True, run_id
+    )
 
 
 class Processes(Executor):
@@ -211,7 +217,7 @@ class Processes(Executor):
             for i in range(b.tasks):
                 if b.cancel.is_set():
                     break
-                f = pool.submit(_child_task, b.workload.id, b.params, i)
+                f = pool.submit(_child_task, b.workload.id, b.params, i, b.run_id)
                 f.add_done_callback(done)
                 futures.append(f)
             # Poll rather than wait: after a cancel terminates the workers, the pool's own manager
@@ -288,7 +294,7 @@ class Asyncio(Executor):
         awaitable = workload.afn is not None
 
         async def inline(i: int) -> object:
-            return workload.call(i, params)
+            return workload.call(i, params, b.run_id)
 
         async def one(i: int) -> None:
             if limit is not None:
@@ -298,7 +304,7 @@ class Asyncio(Executor):
             send(("start", i, pid, tid, start))
             status, error, result = TaskStatus.OK, None, None
             try:
-                coro = workload.call_awaitable(i, params) if awaitable else inline(i)
+                coro = workload.call_awaitable(i, params, b.run_id) if awaitable else inline(i)
                 result = await Stepped(coro, intervals)  # type: ignore[arg-type]
             except (asyncio.CancelledError, TaskCancelled):
                 status, error = TaskStatus.CANCELLED, "the run was cancelled"

@@ -151,6 +151,7 @@ class Run:
             lambda r: None,
             self._cancel,
             spec.start_method,
+            self.id,
         )
         executor = self._executor = spec.executor(batch)
         recorder = self._recorder = Recorder(executor.lane_namer())
