@@ -46,7 +46,7 @@ def test_series_merges_buckets_when_the_run_grows_long() -> None:
     series.open(0.001)
     series.add(1.0, 2.0)
     series.add(50.0, 60.0)  # far beyond MAX_BUCKETS * 5 ms
-    assert len(series.closed) <= MAX_BUCKETS
+    assert len(series.steps) <= MAX_BUCKETS
     assert series.width > 0.005
     got = series.averages(60.0, 75)
     want = brute([(1.0, 2.0), (50.0, 60.0)], [0.001], 60.0, 75)

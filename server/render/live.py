@@ -27,6 +27,8 @@ from server.render.series import Series
 from server.types import EventName, RunStatus
 
 LOD_TASKS = 2000
+#: Density strips cost rows x columns to draw: redraw them at most this often (and at the end).
+DENSITY_EVERY_S = 0.5
 MAX_TASK_ROWS = 120
 COLUMNS = 240
 LANE_CHART_H = 300
@@ -82,6 +84,7 @@ class LiveView:
         self._changed = asyncio.Event()
         self._avg_cache: tuple[tuple[float, int, float], list[float], list[float]] | None = None
         self.span_override: float | None = None
+        self._density_at = -1.0
 
     # --- folding the run log ----------------------------------------------------------------------
 
@@ -405,12 +408,16 @@ class LiveView:
             out.append(self.head(True))
             out.append(self.summary(True))
             out.append(self.history_cells())
-        if self.lane_density or ch.new_lanes:
+        redraw_density = ch.status or ch.new_lanes or now - self._density_at >= DENSITY_EVERY_S
+        if redraw_density and (self.lane_density or self.task_density):
+            self._density_at = now
+        if (self.lane_density and redraw_density) or ch.new_lanes:
             out.append(self.lane_chart(now, True))
-        else:
+        elif not self.lane_density:
             out.extend(self._bar_swaps("L", ch, lambda t: f"Llane-{self.run_id}-{t['lane']}"))
         if self.task_density:
-            out.append(self.task_chart(now, True))
+            if redraw_density:
+                out.append(self.task_chart(now, True))
         else:
             out.extend(self._bar_swaps("T", ch, lambda t: f"Trows-{self.run_id}"))
         return "".join(out)
@@ -512,7 +519,7 @@ def summary_text(view: LiveView) -> str:
     n_err, n_cancel = statuses.count("error"), statuses.count("cancelled")
     if par >= 1.5:
         verdict = f"about {par:.1f} tasks were executing at any instant: that is parallelism."
-    elif conc >= 1.5 and par < 0.3:
+    elif conc >= 1.5 and par < min(0.5, conc / 10):
         verdict = (
             f"{conc:,.1f} tasks were in flight on average but almost none was executing: "
             "they were waiting, and waiting needs no core."

@@ -1,11 +1,10 @@
 """How many intervals cover each instant, accumulated incrementally and read back at any resolution.
 
 The live charts need "tasks in flight" and "tasks running" over time, every frame, for runs of up to
-100,000 tasks. Recomputing from every interval each frame would cost O(tasks) per frame; this series
-costs O(1) per start, end or interval added (plus the buckets an interval spans) and O(buckets) to
-read. Closed intervals add their covered time to fixed-width buckets; open ones (a task still in
-flight) are kept as a count of starts per bucket, so they extend to "now" without being touched.
-When the run outgrows :data:`MAX_BUCKETS`, neighbouring buckets merge and the width doubles.
+100,000 tasks. Every interval is kept as two signed steps in fixed-width buckets: +1 where it starts,
+-1 where it ends (an interval still open has only its +1, so it extends to "now" untouched). Adding
+an interval is O(1) whatever its length; reading the series is O(buckets + columns). When the run
+outgrows :data:`MAX_BUCKETS`, neighbouring buckets merge and the width doubles.
 """
 
 from __future__ import annotations
@@ -16,41 +15,32 @@ MAX_BUCKETS = 1024
 
 
 class Series:
-    __slots__ = ("closed", "open_frac", "open_n", "width")
+    __slots__ = ("frac", "steps", "width")
 
     def __init__(self, width: float = 0.005) -> None:
         self.width = width
-        self.closed = array("d")  # seconds covered by closed intervals, per bucket
-        self.open_n = array("d")  # open intervals that started in the bucket
-        self.open_frac = array("d")  # sum over those of (bucket end - start) / width
+        self.steps = array("d")  # net starts (+1) and ends (-1) falling in each bucket
+        self.frac = array("d")  # for each of those, sign x (bucket end - t) / width
 
     def add(self, start: float, end: float) -> None:
         """A closed interval ``[start, end)``."""
-        if end <= start:
-            return
-        self._reach(end)
-        w = self.width
-        b, last = int(start / w), min(int(end / w), len(self.closed) - 1)
-        closed = self.closed
-        while b <= last:
-            lo = b * w
-            closed[b] += max(0.0, min(end, lo + w) - max(start, lo))
-            b += 1
+        if end > start:
+            self.open(start)
+            self._step(end, -1.0)
 
     def open(self, start: float) -> None:
         """An interval that has started and not yet ended: it covers everything up to now."""
-        self._reach(start)
-        b = int(start / self.width)
-        self.open_n[b] += 1
-        self.open_frac[b] += (b + 1) - start / self.width
+        self._step(start, 1.0)
 
     def close(self, start: float, end: float) -> None:
         """End an interval earlier passed to :meth:`open` with the same ``start``."""
-        self._reach(max(start, end))
-        b = int(start / self.width)
-        self.open_n[b] -= 1
-        self.open_frac[b] -= (b + 1) - start / self.width
-        self.add(start, end)
+        self._step(max(start, end), -1.0)
+
+    def _step(self, t: float, sign: float) -> None:
+        self._reach(t)
+        b = int(t / self.width)
+        self.steps[b] += sign
+        self.frac[b] += sign * ((b + 1) - t / self.width)
 
     def averages(self, now: float, columns: int) -> list[float]:
         """Average number of covering intervals in each of ``columns`` slices of ``[0, now]``."""
@@ -58,24 +48,23 @@ class Series:
             return [0.0] * max(columns, 0)
         self._reach(now)
         w = self.width
-        n_b = min(len(self.closed), int(now / w) + 1)
-        closed, open_n, open_frac = self.closed, self.open_n, self.open_frac
-        # Average count per bucket: closed coverage, plus every interval opened before the bucket,
-        # plus the part of the bucket after the start of those opened inside it.
+        n_b = min(len(self.steps), int(now / w) + 1)
+        steps, frac = self.steps, self.frac
+        # Average count per bucket: everything that started before it and has not ended, plus the
+        # partial coverage of starts and ends that fall inside it.
         per_bucket = []
         count = 0.0
         for b in range(n_b):
-            per_bucket.append(closed[b] / w + count + open_frac[b])
-            count += open_n[b]
+            per_bucket.append(count + frac[b])
+            count += steps[b]
         # The bucket holding "now" has only partly elapsed: average it over the elapsed part.
         b = n_b - 1
         lo, tail = b * w, now - b * w
         if 0 < tail < w:
-            n_here = open_n[b]
-            before = count - n_here  # opened earlier: they cover all of [lo, now]
-            # opened here at s: they cover [s, now]; sum(now - s) follows from open_frac.
-            here = w * open_frac[b] - n_here * (lo + w - now)
-            per_bucket[b] = (closed[b] + before * tail + here) / tail
+            before = count - steps[b]  # open since before the bucket: cover all of [lo, now]
+            # each step at t inside it adds sign x (now - t); sum(sign x t) follows from frac.
+            inside = w * frac[b] - steps[b] * (lo + w - now)
+            per_bucket[b] = (before * tail + inside) / tail
         # Integral from 0 to the start of each bucket; a column is a difference of two integrals.
         integral = [0.0]
         acc = 0.0
@@ -97,24 +86,21 @@ class Series:
         while need > MAX_BUCKETS:
             self._merge()
             need = int(t / self.width) + 1
-        grow = need - len(self.closed)
+        grow = need - len(self.steps)
         if grow > 0:
             zeros = array("d", bytes(8 * grow))
-            self.closed.extend(zeros)
-            self.open_n.extend(zeros)
-            self.open_frac.extend(zeros)
+            self.steps.extend(zeros)
+            self.frac.extend(zeros)
 
     def _merge(self) -> None:
-        closed, n, frac = self.closed, self.open_n, self.open_frac
-        if len(closed) % 2:
-            closed.append(0.0)
-            n.append(0.0)
+        steps, frac = self.steps, self.frac
+        if len(steps) % 2:
+            steps.append(0.0)
             frac.append(0.0)
-        half = len(closed) // 2
-        self.closed = array("d", (closed[2 * i] + closed[2 * i + 1] for i in range(half)))
-        self.open_n = array("d", (n[2 * i] + n[2 * i + 1] for i in range(half)))
-        # An open start in the first half of a merged bucket also covers the whole second half.
-        self.open_frac = array(
-            "d", ((frac[2 * i] + n[2 * i] + frac[2 * i + 1]) / 2 for i in range(half))
+        half = len(steps) // 2
+        self.steps = array("d", (steps[2 * i] + steps[2 * i + 1] for i in range(half)))
+        # A step in the first half of a merged bucket also covers (or uncovers) its second half.
+        self.frac = array(
+            "d", ((frac[2 * i] + steps[2 * i] + frac[2 * i + 1]) / 2 for i in range(half))
         )
         self.width *= 2

@@ -16,7 +16,9 @@ def test_a_lesson_runs_from_its_page_and_states_its_verdict(page: Page, server: 
     expect(comparison).to_have_attribute("data-status", "running")
     expect(comparison).to_have_attribute("data-status", "done", timeout=30_000)
     verdict = page.locator("[data-verdict] p").inner_text()
-    doc = httpx.get(f"{server.url}/api/comparisons/{comparison.get_attribute('data-comparison')}").json()
+    doc = httpx.get(
+        f"{server.url}/api/comparisons/{comparison.get_attribute('data-comparison')}"
+    ).json()
     assert verdict == doc["verdict"]["text"]
     assert f"{doc['verdict']['facts']['threads_parallelism']:.2f}" in verdict  # from this run
     # Both runs drawn on the shared axis, with their figures in the table.
@@ -28,8 +30,10 @@ def test_a_lesson_runs_from_its_page_and_states_its_verdict(page: Page, server: 
 def test_runs_ticked_in_the_history_open_side_by_side(page: Page, server: LiveServer) -> None:
     ids = []
     for executor in ("sequential", "threads"):
-        r = httpx.post(f"{server.url}/api/runs", json={"workload": "io", "executor": executor,
-                                                      "tasks": 4, "params": {"ms": 50}})
+        r = httpx.post(
+            f"{server.url}/api/runs",
+            json={"workload": "io", "executor": executor, "tasks": 4, "params": {"ms": 50}},
+        )
         ids.append(r.json()["id"])
     for run_id in ids:
         for _ in range(100):
