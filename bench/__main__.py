@@ -15,6 +15,8 @@ from typing import Any
 import experiments
 from bench.engine_overhead import cpu_processes, io_asyncio
 from bench.event_cost import event_costs
+from bench.fanout import fanout
+from bench.latency import latency
 from bench.lesson import cpu_bound_lesson
 from bench.timing import Row
 from experiments.cpu import loops_per_ms
@@ -27,6 +29,8 @@ SECTIONS: dict[str, Callable[[int], list[Row]]] = {
     "asyncio": io_asyncio,
     "events": event_costs,
     "lesson": lambda reps: cpu_bound_lesson(min(reps, 3)),
+    "fanout": fanout,
+    "latency": latency,
 }
 
 

@@ -57,7 +57,7 @@ def _records(n: int) -> list[Record]:
         out.append(("start", i, pid, tid, t))
     for i in range(n):
         iv = [t, t + 10_000, t + 300_000_000, t + 300_010_000]
-        out.append(("end", i, pid, tid, t, t + 300_010_000, 20_000, iv, "ok", None))
+        out.append(("end", i, pid, tid, t, t + 300_010_000, 20_000, iv, "ok", None, None))
     return out
 
 

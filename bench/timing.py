@@ -22,8 +22,12 @@ class Row:
     note: str = ""
     #: Further figures per repetition (e.g. a breakdown of the lab's time), reported as medians.
     extra: dict[str, list[float]] = field(default_factory=dict)
+    #: The goal bounds the lab figure itself (a latency, a count), not the lab/bare ratio.
+    absolute: bool = False
 
     def add_extra(self, name: str, value: float) -> None:
+        if value != value:  # NaN: nothing was measured (and JSON has no NaN)
+            return
         self.extra.setdefault(name, []).append(value)
 
     @property
@@ -41,9 +45,10 @@ class Row:
 
     @property
     def verdict(self) -> str:
-        if self.goal is None or self.ratio is None:
+        value = self.lab_median if self.absolute else self.ratio
+        if self.goal is None or value is None:
             return "info"
-        return "PASS" if self.ratio <= self.goal else "MISS"
+        return "PASS" if value <= self.goal else "MISS"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +58,7 @@ class Row:
             "lab": self.lab_median,
             "ratio": _round(self.ratio, 4),
             "goal": self.goal,
+            "goal_on": "lab" if self.absolute else "ratio",
             "verdict": self.verdict,
             "note": self.note,
             "extra": {k: round(statistics.median(v), 6) for k, v in self.extra.items() if v},

@@ -79,6 +79,7 @@ class LiveView:
         self._drawn: dict[int, int] = {}  # running intervals drawn as bars, per task
         self._ended: set[int] = set()
         self.frames: list[str] = []
+        self.encoded: list[bytes] = []  # frames as SSE bytes, filled in by the stream on demand
         self.log_pos = 0
         self.done = False
         self._changed = asyncio.Event()

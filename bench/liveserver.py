@@ -1,0 +1,237 @@
+"""The real server in a child process, for the benchmarks that go over HTTP (fan-out, latency).
+
+Also the shared pieces those benchmarks need: a minimal SSE splitter, percentiles, and the run's
+clock anchor (the server's run start ``t0`` on this machine's monotonic clock).
+
+Why the anchor is sound: the server stamps everything with ``time.perf_counter_ns()``, which is
+CLOCK_MONOTONIC on Linux and shared by every process of the machine, so ``time.perf_counter()`` in
+the bench reads the very same clock. The run document only gives times relative to the run's
+start, so the start itself has to be recovered: each ``sample`` event of the JSON stream carries
+``t_s``, read at the end of the sample and appended to the run log (and the stream woken) right
+after it. Its arrival time here is therefore ``t0 + t_s + d``, with ``d >= 0`` the publish and
+transport delay, and ``min(arrival - t_s)`` over the run's samples is ``t0`` plus the smallest
+``d`` seen: an estimate that can only be late, by well under a millisecond on an idle loopback
+(the spread of ``arrival - t_s`` is reported so that this can be checked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Ports another engineer's experiments use on this machine: never take them.
+RESERVED_PORTS = {8000, 8011, 8021}
+SEP = b"\r\n\r\n"  # sse-starlette and the JSON stream both end a message with CRLF CRLF
+FINAL = {"done", "failed", "cancelled"}
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in RESERVED_PORTS:
+            return port
+
+
+class LiveServer:
+    """``python -m server.cli serve`` on a free loopback port with a fresh data dir, in its own
+    process group so that it and any pool children it starts can be stopped together."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = Path(tempfile.mkdtemp(prefix="clab-bench-"))
+        self.log_path = self.data_dir / "server.log"
+        self._log = self.log_path.open("w")
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("CLAB_")}
+        environ.update(env or {})
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            cwd=ROOT,
+            env=environ,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.ps = psutil.Process(self.proc.pid)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = self.log_path.read_text()
+                self.stop()
+                raise RuntimeError(f"the server did not start:\n{log}")
+            time.sleep(0.1)
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server process has used so far, its children included."""
+        try:
+            t = self.ps.cpu_times()
+            total = float(t.user + t.system)
+            for child in self.ps.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    c = child.cpu_times()
+                    total += c.user + c.system
+            return total
+        except psutil.Error:
+            return math.nan
+
+    def loop_sched(self) -> tuple[float, float]:
+        """(seconds on a CPU, seconds runnable but waiting for a CPU) of the server's main thread,
+        the one running the event loop, from ``/proc/PID/task/PID/schedstat``."""
+        return schedstat(f"/proc/{self.proc.pid}/task/{self.proc.pid}/schedstat")
+
+    def stop(self) -> None:
+        """Stop the server's process group (the server and whatever it started), then tidy up."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(5)
+        with contextlib.suppress(ProcessLookupError):  # stragglers of the group, or a stuck server
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
+        self._log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> LiveServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def live_server(env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    server = LiveServer(env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def schedstat(path: str = "/proc/thread-self/schedstat") -> tuple[float, float]:
+    """(seconds on a CPU, seconds waiting on a run queue) of one thread; NaNs where unreadable.
+
+    The wait is the evidence for CPU contention: time the thread could have run but had no core."""
+    try:
+        run_ns, wait_ns, _ = Path(path).read_text().split()
+        return int(run_ns) / 1e9, int(wait_ns) / 1e9
+    except (OSError, ValueError):
+        return math.nan, math.nan
+
+
+class SSESplitter:
+    """Bytes in, whole SSE messages out (without their terminating blank line)."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        self.buf += chunk
+        if SEP not in self.buf:
+            return []
+        *messages, self.buf = self.buf.split(SEP)
+        return messages
+
+
+def message_id(msg: bytes) -> int | None:
+    if not msg.startswith(b"id: "):
+        return None
+    return int(msg[4 : msg.index(b"\r\n")])
+
+
+def pct(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0..100), linear between closest ranks; NaN for no values."""
+    if not values:
+        return math.nan
+    s = sorted(values)
+    k = (len(s) - 1) * q / 100
+    lo, hi = math.floor(k), math.ceil(k)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+@dataclass
+class Anchor:
+    """What the JSON event stream of one run told us, timed on the shared monotonic clock."""
+
+    offsets: list[float] = field(default_factory=list)  # arrival - t_s of each live sample
+    task_end_arrivals: dict[int, float] = field(default_factory=dict)
+    final_status: str | None = None
+    t0: float | None = None  # the run's start, on time.perf_counter()'s clock
+
+    @property
+    def spread_ms(self) -> tuple[float, float]:
+        """(p50, p90) of how much later than the earliest one the samples arrived, in ms."""
+        if not self.offsets or self.t0 is None:
+            return math.nan, math.nan
+        late = [(o - self.t0) * 1e3 for o in self.offsets]
+        return pct(late, 50), pct(late, 90)
+
+
+async def read_anchor(client: httpx.AsyncClient, run_id: str, timeout_s: float) -> Anchor:
+    """Follow ``/api/runs/{id}/events`` to the end; return the run's ``t0`` estimate."""
+    anchor = Anchor()
+    split = SSESplitter()
+
+    async def go() -> None:
+        async with client.stream("GET", f"/api/runs/{run_id}/events") as r:
+            r.raise_for_status()
+            async for chunk in r.aiter_raw():
+                now = time.perf_counter()
+                for msg in split.feed(chunk):
+                    fields = dict(
+                        line.split(": ", 1) for line in msg.decode().split("\r\n") if ": " in line
+                    )
+                    event, data = fields.get("event"), fields.get("data")
+                    if not data:
+                        continue
+                    if event == "sample":
+                        anchor.offsets.append(now - json.loads(data)["t_s"])
+                    elif event == "task":
+                        d: dict[str, Any] = json.loads(data)
+                        if d.get("end_s") is not None and d["id"] not in anchor.task_end_arrivals:
+                            anchor.task_end_arrivals[d["id"]] = now
+                    elif event == "status":
+                        status = json.loads(data)["status"]
+                        if status in FINAL:
+                            anchor.final_status = status
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(go(), timeout_s)
+    if anchor.offsets:
+        anchor.t0 = min(anchor.offsets)
+    return anchor
