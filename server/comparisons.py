@@ -9,7 +9,7 @@ from typing import Any
 from experiments.lessons import Lesson
 from server.lab.comparison import Comparison
 from server.lab.run import Run
-from server.lab.spec import Limits, make_spec
+from server.lab.spec import Limits, RunSpec, make_spec
 from server.manager import RunManager
 from server.store import Store
 
@@ -19,6 +19,26 @@ KEEP = 32
 LESSON_MAX_THREADS = 256
 
 
+def lesson_specs(lesson: Lesson, limits: Limits) -> list[RunSpec]:
+    """The lesson's steps as checked run specs (raises InvalidParameter for a broken lesson)."""
+    limits = dataclasses.replace(
+        limits, max_thread_workers=max(limits.max_thread_workers, LESSON_MAX_THREADS)
+    )
+    return [
+        make_spec(
+            s.workload,
+            s.executor,
+            s.tasks,
+            s.workers,
+            dict(s.params),
+            s.start_method,
+            limits=limits,
+            label=s.label,
+        )
+        for s in lesson.steps
+    ]
+
+
 class Comparisons:
     def __init__(self, manager: RunManager, store: Store, limits: Limits) -> None:
         self.manager, self.store, self.limits = manager, store, limits
@@ -26,23 +46,7 @@ class Comparisons:
         manager.on_finish(self._run_finished)
 
     def start(self, lesson: Lesson) -> Comparison:
-        limits = dataclasses.replace(
-            self.limits, max_thread_workers=max(self.limits.max_thread_workers, LESSON_MAX_THREADS)
-        )
-        specs = [
-            make_spec(
-                s.workload,
-                s.executor,
-                s.tasks,
-                s.workers,
-                dict(s.params),
-                s.start_method,
-                limits=limits,
-                label=s.label,
-            )
-            for s in lesson.steps
-        ]
-        runs = self.manager.submit_group(specs)
+        runs = self.manager.submit_group(lesson_specs(lesson, self.limits))
         comparison = Comparison(
             lesson, [(s.label, r) for s, r in zip(lesson.steps, runs, strict=True)]
         )
