@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -155,8 +158,23 @@ class Threads(Executor):
 _child_send: Callable[[Record], None] | None = None
 
 
-def _child_init(queue: Any, cpu_loops_per_ms: int) -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """A worker must never outlive the lab (killed, it would leave workers blocked on a pipe no one
+    reads). On Linux the kernel kills the worker when the thread that started it ends: the run's
+    own thread, which lives until the pool is shut down."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent_pid is not None and os.getppid() != parent_pid:  # it died before the request above
+        os._exit(1)
+
+
+def _child_init(queue: Any, cpu_loops_per_ms: int, parent_pid: int | None) -> None:
     global _child_send
+    _die_with_parent(parent_pid)
     _child_send = queue.put
     set_loops_per_ms(cpu_loops_per_ms)
 
@@ -201,11 +219,16 @@ class Processes(Executor):
     def run(self) -> None:
         b = self.batch
         ctx = multiprocessing.get_context(self.start_method)
+        # Under forkserver a worker's parent is the fork server, not the lab.
+        parent = None if self.start_method == "forkserver" else os.getpid()
         queue = ctx.SimpleQueue()
         reader = threading.Thread(target=self._read, args=(queue,), name="lab-reader", daemon=True)
         reader.start()
         pool = self._pool = cf.ProcessPoolExecutor(
-            b.workers, mp_context=ctx, initializer=_child_init, initargs=(queue, loops_per_ms())
+            b.workers,
+            mp_context=ctx,
+            initializer=_child_init,
+            initargs=(queue, loops_per_ms(), parent),
         )
 
         def done(future: cf.Future[Record]) -> None:

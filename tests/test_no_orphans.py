@@ -1,0 +1,44 @@
+"""A lab that dies must not leave its pool workers behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.browser.conftest import LiveServer
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_workers_die_with_a_killed_server(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path)
+    try:
+        run = httpx.post(f"{server.url}/api/runs", json={
+            "workload": "cpu", "executor": "processes", "tasks": 4, "workers": 2,
+            "params": {"ms": 20_000}}).json()
+        deadline = time.monotonic() + 10
+        pids: list[int] = []
+        while len(pids) < 2:
+            assert time.monotonic() < deadline, "the workers never started"
+            doc = httpx.get(f"{server.url}/api/runs/{run['id']}").json()
+            pids = [lane["pid"] for lane in doc["lanes"]]
+            time.sleep(0.05)
+        assert all(alive(p) for p in pids)
+        os.kill(server.proc.pid, signal.SIGKILL)  # no graceful shutdown, no cancel
+        server.proc.wait(5)
+        deadline = time.monotonic() + 3
+        while any(alive(p) for p in pids):
+            assert time.monotonic() < deadline, f"workers outlived the lab: {pids}"
+            time.sleep(0.05)
+    finally:
+        server.stop()
