@@ -15,7 +15,7 @@ from typing import NoReturn
 
 import experiments
 from experiments.registry import InvalidParameter
-from server.lab.executors import EXECUTORS
+from server.lab.spec import EXECUTORS
 from server.types import RunStatus
 
 

@@ -42,3 +42,4 @@ class ExecutorId(StrEnum):
     THREADS = "threads"
     PROCESSES = "processes"
     ASYNCIO = "asyncio"
+    SERVER = "server"

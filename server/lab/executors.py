@@ -44,6 +44,10 @@ class Batch:
     cancel: threading.Event = field(default_factory=threading.Event)
     start_method: str | None = None
     run_id: str = ""
+    #: The server lab's options (``server.serverlab.options.ServerOptions``); other executors ignore it.
+    server: Any = None
+    #: The run's clock origin, set just before ``run`` is called.
+    t0_ns: int = 0
 
 
 def run_probed(
@@ -89,8 +93,15 @@ class Executor:
     def lane_namer(self) -> LaneNamer:
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """Set-up that must not count in the run's time (a server starting); runs before the
+        run's clock starts, in a thread. It must return soon after ``batch.cancel`` is set."""
+
     def run(self) -> None:
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what ``prepare`` acquired; called once the run has ended, however it ended."""
 
     def cancel(self) -> None:
         self.batch.cancel.set()
@@ -100,6 +111,10 @@ class Executor:
         return []
 
     def describe(self) -> dict[str, Any]:
+        return {}
+
+    def metrics(self) -> dict[str, Any]:
+        """Metrics only this executor can measure, added to the run's."""
         return {}
 
 
@@ -358,6 +373,7 @@ class Asyncio(Executor):
                 loop.call_soon_threadsafe(self._cancel_tasks)
 
 
-EXECUTORS: dict[str, type[Executor]] = {
+#: The executors that run tasks inside the lab. ``server.lab.spec.EXECUTORS`` adds the server lab's.
+LOCAL_EXECUTORS: dict[str, type[Executor]] = {
     e.id.value: e for e in (Sequential, Threads, Processes, Asyncio)
 }

@@ -152,6 +152,7 @@ class Run:
             self._cancel,
             spec.start_method,
             self.id,
+            spec.server,
         )
         executor = self._executor = spec.executor(batch)
         recorder = self._recorder = Recorder(executor.lane_namer())
@@ -160,9 +161,19 @@ class Run:
             self._finish(RunStatus.CANCELLED, self._cancel_reason)
             return
         experiments.warm_up()
+        try:
+            await asyncio.to_thread(executor.prepare)
+        except Exception as exc:
+            await asyncio.to_thread(executor.close)
+            self._finish(RunStatus.FAILED, f"could not start: {exc}")
+            return
+        if self._cancel.is_set():  # cancelled while preparing
+            await asyncio.to_thread(executor.close)
+            self._finish(RunStatus.CANCELLED, self._cancel_reason)
+            return
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
-        t0 = self.t0_ns = perf_counter_ns()
+        t0 = self.t0_ns = batch.t0_ns = perf_counter_ns()
         sampler = Sampler(t0, executor.pids)
         self._set_status(RunStatus.RUNNING)
         threading.Thread(
@@ -207,6 +218,11 @@ class Run:
             executor.run()
         except BaseException as exc:
             outcome = exc
+        finally:
+            try:
+                executor.close()
+            except Exception as exc:  # pragma: no cover - close must not hide the run's outcome
+                outcome = outcome or exc
         with contextlib.suppress(RuntimeError):  # the loop is gone (interpreter shutting down)
             loop.call_soon_threadsafe(settle, outcome)
 
@@ -276,8 +292,9 @@ class Run:
     def metrics(self) -> dict[str, Any]:
         t0 = self.t0_ns
         wall = self.wall_s
+        extra = self._executor.metrics() if self._executor else {}
         if t0 is None or not wall:
-            return summarize([], 0.0, self.samples)
+            return {**summarize([], 0.0, self.samples), **extra}
         now = t0 + int(wall * 1e9)
         timelines = []
         for t in self.tasks:
@@ -289,7 +306,7 @@ class Run:
                     [((iv[k] - t0) / 1e9, (iv[k + 1] - t0) / 1e9) for k in range(0, len(iv), 2)],
                 )
             )
-        return summarize(timelines, wall, self.samples)
+        return {**summarize(timelines, wall, self.samples), **extra}
 
     def document(self) -> dict[str, Any]:
         """The run document (CONTRACT.md): complete when finished, partial while running."""

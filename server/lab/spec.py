@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 
 import experiments
 from experiments.registry import InvalidParameter, Number, Workload
-from server.lab.executors import CPUS, EXECUTORS, Executor, Processes
+from server.lab.executors import CPUS, LOCAL_EXECUTORS, Executor, Processes
+from server.serverlab.load import ServerLoad
+from server.serverlab.options import ServerOptions, server_options
+
+#: Every executor a run may name: the lab's own, and the server lab's (a real web server).
+EXECUTORS: dict[str, type[Executor]] = {**LOCAL_EXECUTORS, ServerLoad.id.value: ServerLoad}
 
 DEFAULT_TASKS = 8
 
@@ -31,6 +36,7 @@ class RunSpec:
     params: Mapping[str, Number]
     start_method: str | None = None
     label: str | None = field(default=None, compare=False)
+    server: ServerOptions | None = None
 
 
 def make_spec(
@@ -42,6 +48,7 @@ def make_spec(
     start_method: str | None = None,
     limits: Limits = Limits(),
     label: str | None = None,
+    server: Mapping[str, object] | ServerOptions | None = None,
 ) -> RunSpec:
     """Validate raw input; raise :class:`InvalidParameter` naming the first thing that is wrong."""
     w = experiments.get(workload)
@@ -61,7 +68,13 @@ def make_spec(
         if start_method not in Processes.START_METHODS:
             allowed = ", ".join(Processes.START_METHODS)
             raise InvalidParameter("start_method", f"{start_method!r} is not one of: {allowed}")
-    return RunSpec(w, ex, n, workers_n, w.resolve(params), start_method or None, label)
+    options = None
+    if ex is ServerLoad:
+        options = server_options(server)
+    elif server:
+        raise InvalidParameter("server", "server options are for the server executor only")
+    resolved = w.resolve(params)
+    return RunSpec(w, ex, n, workers_n, resolved, start_method or None, label, options)
 
 
 def max_workers(executor: type[Executor], limits: Limits) -> int:

@@ -18,11 +18,11 @@ from sse_starlette import EventSourceResponse
 
 import experiments
 from experiments.registry import InvalidParameter
-from server.lab.executors import EXECUTORS, Processes
+from server.lab.executors import Processes
 from server.lab.replay import replay_log
 from server.lab.run import Run
 from server.lab.runlog import Message, RunLog
-from server.lab.spec import DEFAULT_TASKS, Limits, RunSpec, make_spec, max_workers
+from server.lab.spec import DEFAULT_TASKS, EXECUTORS, Limits, RunSpec, make_spec, max_workers
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.settings import Settings
 from server.store import Store

@@ -16,8 +16,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 import experiments
 from experiments.registry import InvalidParameter
-from server.lab.executors import EXECUTORS
-from server.lab.spec import make_spec
+from server.lab.spec import EXECUTORS, make_spec
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.render.live import LiveView
 from server.store import Store

@@ -1,0 +1,86 @@
+"""What a server-lab run needs besides the usual workload, tasks and workers, checked.
+
+``workers`` is the number of server worker processes; ``tasks`` the number of requests. These
+options say which server, which kind of endpoint, and how the load is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from experiments.registry import InvalidParameter, Param
+from server.serverlab.setups import SETUPS
+
+#: The endpoint kinds of the target app (see ``target``), by the path prefix that serves them.
+ENDPOINTS = {
+    "async": "async def, awaiting the workload's awaitable form",
+    "async-blocking": "async def, calling the blocking function on the event loop",
+    "sync": "plain def, run in the server's thread pool",
+}
+MAX_CONCURRENCY = 500
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    setup: str = "uvicorn"
+    endpoint: str = "async"
+    #: Requests in flight at once from the load generator; 0 sends every request at once (up to
+    #: MAX_CONCURRENCY).
+    concurrency: int = 0
+    #: The ASGI app's thread-pool size for ``def`` endpoints (AnyIO's default is 40).
+    threads: int = 40
+    #: Kill -9 one worker this many milliseconds into the load; 0 never.
+    kill_at_ms: int = 0
+    #: Speak HTTP/2 (cleartext, prior knowledge) instead of HTTP/1.1: hypercorn only.
+    http2: bool = False
+
+    def in_flight(self, tasks: int) -> int:
+        return min(tasks, self.concurrency or MAX_CONCURRENCY)
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_BOUNDS = {"concurrency": (0, MAX_CONCURRENCY), "threads": (1, 1000), "kill_at_ms": (0, 60_000)}
+
+
+def server_options(raw: Mapping[str, object] | ServerOptions | None) -> ServerOptions:
+    """Check raw options (from JSON, a form or a lesson); raise InvalidParameter naming the first
+    thing that is wrong and what is allowed."""
+    if isinstance(raw, ServerOptions):
+        return raw
+    raw = dict(raw or {})
+    known = {f.name for f in fields(ServerOptions)}
+    for name in raw:
+        if name not in known:
+            raise InvalidParameter(
+                f"server.{name}", f"unknown server option; allowed: {', '.join(sorted(known))}"
+            )
+    values: dict[str, Any] = {}
+    setup = raw.get("setup", "uvicorn")
+    if setup not in SETUPS:
+        raise InvalidParameter("server.setup", f"{setup!r} is not one of: {', '.join(SETUPS)}")
+    values["setup"] = setup
+    endpoint = raw.get("endpoint", "sync" if SETUPS[str(setup)].interface == "wsgi" else "async")
+    if endpoint not in ENDPOINTS:
+        raise InvalidParameter(
+            "server.endpoint", f"{endpoint!r} is not one of: {', '.join(ENDPOINTS)}"
+        )
+    if SETUPS[str(setup)].interface == "wsgi" and endpoint != "sync":
+        raise InvalidParameter(
+            "server.endpoint", f"{setup} serves the WSGI app, which has only sync endpoints"
+        )
+    values["endpoint"] = endpoint
+    for name, (lo, hi) in _BOUNDS.items():
+        if name in raw:
+            values[name] = Param(f"server.{name}", int, lo, lo, hi, "").parse(raw[name])
+    http2 = raw.get("http2", False)
+    if http2 not in (True, False, 0, 1, "true", "false", "1", "0", "on", ""):
+        raise InvalidParameter("server.http2", f"{http2!r} is not true or false")
+    values["http2"] = http2 in (True, 1, "true", "1", "on")
+    if values["http2"] and not SETUPS[str(setup)].http2:
+        allowed = ", ".join(s.id for s in SETUPS.values() if s.http2)
+        raise InvalidParameter("server.http2", f"{setup} does not speak HTTP/2 here; use {allowed}")
+    return ServerOptions(**values)
