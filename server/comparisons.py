@@ -34,6 +34,7 @@ def lesson_specs(lesson: Lesson, limits: Limits) -> list[RunSpec]:
             s.start_method,
             limits=limits,
             label=s.label,
+            server=s.server,
         )
         for s in lesson.steps
     ]

@@ -24,6 +24,13 @@ ORDER = (
     "how-many-threads",
     "memory-per-process",
     "start-methods",
+    "server-blocking-async",
+    "server-threadpool",
+    "server-async-await",
+    "server-workers",
+    "server-gunicorn-sync",
+    "server-restart",
+    "server-http2",
 )
 
 

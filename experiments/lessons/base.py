@@ -26,6 +26,9 @@ class Step:
     workers: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     start_method: str | None = None
+    #: For the ``server`` executor: which server and endpoint, and how the load is applied (see
+    #: ``server.serverlab.options.ServerOptions``). ``workers`` is then the server's worker count.
+    server: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

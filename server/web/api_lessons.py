@@ -40,6 +40,7 @@ async def get_lesson(lesson_id: str) -> dict[str, Any]:
                 "tasks": s.tasks,
                 "workers": s.workers,
                 "params": dict(s.params),
+                **({"server": dict(s.server)} if s.server else {}),
             }
             for s in lesson.steps
         ],
