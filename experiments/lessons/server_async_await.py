@@ -23,20 +23,26 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
         "latency_max": round(metric(doc, "latency_max_s"), 3),
         "avg_parallelism": round(metric(doc, "avg_parallelism"), 3),
     }
+    lanes = "1 thread (its event loop)" if facts["lanes"] == 1 else f"{facts['lanes']:.0f} lanes"
     text = (
         f"{REQUESTS} requests awaiting asyncio.sleep({one:g}) took {facts['wall']:.2f} s on one "
-        f"uvicorn worker, with up to {facts['max_in_flight']:.0f} in flight on "
-        f"{facts['lanes']:.0f} thread (its event loop); median latency {facts['latency_p50']:.2f} s."
+        f"uvicorn worker, with up to {facts['max_in_flight']:.0f} in flight on {lanes}; "
+        f"median latency {facts['latency_p50']:.2f} s."
     )
     if facts["wall"] <= ONE_WAIT * one and facts["max_in_flight"] >= REQUESTS * 0.9:
         text += (
             " About one wait for all of them: each request gave the loop back at its await, and "
             f"the loop was busy only {facts['avg_parallelism']:.1%} of the time."
         )
+    elif facts["max_in_flight"] >= REQUESTS * 0.9:
+        text += (
+            f" More than one wait ({ONE_WAIT * one:g} s expected at most), though they all waited "
+            "together: the client or the machine was slower than the server this time."
+        )
     else:
         text += (
-            f" More than one wait ({ONE_WAIT:g} s expected at most): the client or the machine "
-            "was slower than the server this time."
+            f" Not one wait for all of them: the requests did not all wait together (at most "
+            f"{facts['max_in_flight']:.0f} in flight at once, not {REQUESTS}); see the chart."
         )
     return Verdict(text, facts)
 

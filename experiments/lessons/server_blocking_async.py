@@ -43,9 +43,12 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
         )
     text += (
         f" Awaiting asyncio.sleep(1) instead, the same requests took "
-        f"{facts['wall_awaiting']:.2f} s with up to {facts['max_in_flight_awaiting']:.0f} in flight: "
-        f"{facts['slowdown']:.1f}× faster, from changing one line."
+        f"{facts['wall_awaiting']:.2f} s with up to {facts['max_in_flight_awaiting']:.0f} in flight"
     )
+    if facts["slowdown"] > 1:
+        text += f": {facts['slowdown']:.1f}× faster, from changing one line."
+    else:
+        text += ": no faster than the blocking version this time."
     return Verdict(text, facts)
 
 

@@ -37,7 +37,10 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             "event loop."
         )
     else:
-        text += " HTTP/2 was not negotiated, so both runs used HTTP/1.1."
+        text += " HTTP/2 was not negotiated, so these runs do not compare the two protocols"
+        if facts["failed_http2"]:
+            text += f"; {facts['failed_http2']:.0f} of the second run's requests failed"
+        text += "."
     return Verdict(text, facts)
 
 

@@ -65,7 +65,10 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             "that only gunicorn can supervise workers is out of date."
         )
     else:
-        text += " Not every supervisor replaced its worker within this run; see the lanes above."
+        text += (
+            f" Not every supervisor replaced its worker within {SOON_S:g} s in this run; see the "
+            "lanes above."
+        )
     return Verdict(text, facts)
 
 

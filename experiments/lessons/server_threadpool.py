@@ -50,9 +50,10 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             f" The default pool did not show as a clean limit of {small} this time; the chart "
             "shows how the requests were actually spread."
         )
-    if facts[f"wall_{big}"] < facts[f"wall_{small}"]:
+    if capped and facts[f"wall_{big}"] < facts[f"wall_{small}"]:
         text += (
-            f" With {big} tokens all requests got a thread at once and finished in "
+            f" With {big} tokens up to {facts[f'max_in_flight_{big}']:.0f} requests had a thread "
+            f"at once and finished in "
             f"{facts[f'wall_{big}']:.2f} s: the pool size, not the sleep, set the time. More "
             "threads cost memory and GIL switches, so raise it for waiting work only."
         )

@@ -56,9 +56,15 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
     text += (
         f" Memory of the app's processes: {facts['rss_mib_1']:.0f} MiB with one worker, "
         f"{facts['rss_mib_uvicorn_2']:.0f} and {facts['rss_mib_gunicorn_2']:.0f} MiB with two "
-        f"({facts['rss_ratio_uvicorn_2']:.2f}× and {facts['rss_ratio_gunicorn_2']:.2f}×): every "
-        "worker loads its own copy of the app."
+        f"({facts['rss_ratio_uvicorn_2']:.2f}× and {facts['rss_ratio_gunicorn_2']:.2f}×)"
     )
+    if min(facts["rss_ratio_uvicorn_2"], facts["rss_ratio_gunicorn_2"]) >= DOUBLED:
+        text += ": every worker loads its own copy of the app."
+    else:
+        text += (
+            f": below {DOUBLED}× at least once, so this run did not show the cost of a copy per "
+            "worker clearly; see the memory line."
+        )
     return Verdict(text, facts)
 
 

@@ -52,6 +52,6 @@ def throughput(doc: Doc) -> float:
 
 
 def spread(doc: Doc) -> str:
-    """'9 + 7' requests per worker, in order of worker start."""
+    """'9 + 7' requests per worker, in order of worker start ('16 + 0': one worker idled)."""
     counts = served(doc)
-    return " + ".join(str(counts.get(p, 0)) for p in worker_pids(doc) if counts.get(p, 0)) or "0"
+    return " + ".join(str(counts.get(p, 0)) for p in worker_pids(doc)) or "0"
