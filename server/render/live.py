@@ -32,6 +32,8 @@ DENSITY_EVERY_S = 0.5
 MAX_TASK_ROWS = 120
 COLUMNS = 240
 LANE_CHART_H = 300
+#: Lane rows thinner than this get no label each (the text would overlap).
+LABEL_ROW_H = 14
 TASK_CHART_H = 300
 
 
@@ -251,17 +253,34 @@ class LiveView:
         )
         return self._el("header", "head", body, oob, "run-head")
 
-    def lane_chart(self, now: float, oob: bool = False) -> str:
+    def lane_chart(
+        self,
+        now: float,
+        oob: bool = False,
+        chart_h: float = LANE_CHART_H,
+        row_range: tuple[float, float] = (10, 30),
+    ) -> str:
+        """One row per worker, ``chart_h`` high, each row within ``row_range`` (least, most) pixels."""
         lanes = list(self.lanes.values())
         n = max(len(lanes), 1)
-        row_h = _clamp(LANE_CHART_H / n, 10, 30)
-        bar_h = row_h - max(2.0, row_h * 0.18)
+        row_h = _clamp(chart_h / n, *row_range)
+        bar_h = row_h - (0 if row_h < 4 else 1 if row_h < 8 else max(2.0, row_h * 0.18))
         height = row_h * n
-        labels = "".join(
-            f'<div class="label" style="height:{row_h:g}px" title="pid {lane["pid"]}'
-            f'{" · tid " + str(lane["tid"]) if lane["tid"] else ""}">{escape(lane["label"])}</div>'
-            for lane in lanes
-        )
+        if row_h >= LABEL_ROW_H or len(lanes) < 3:
+            each = "".join(
+                f'<div class="label" style="height:{row_h:g}px" title="pid {lane["pid"]}'
+                f'{" · tid " + str(lane["tid"]) if lane["tid"] else ""}">'
+                f"{escape(lane['label'])}</div>"
+                for lane in lanes
+            )
+            labels = f'<div class="labels">{each}</div>'
+        else:  # rows too thin for a label each: the first, the count, the last
+            labels = (
+                f'<div class="labels range" style="height:{height:g}px">'
+                f'<div class="label">{escape(lanes[0]["label"])}</div>'
+                f'<div class="label muted">{len(lanes):,} workers</div>'
+                f'<div class="label">{escape(lanes[-1]["label"])}</div></div>'
+            )
         if self.lane_density:
             rows = []
             for i, lane in enumerate(lanes):
@@ -285,7 +304,7 @@ class LiveView:
                 )
             inner = f'<g class="timescale">{"".join(groups)}</g>'
         body = (
-            f'<div class="labels">{labels}</div>'
+            f"{labels}"
             f'<svg class="gantt-svg" viewBox="0 0 {svg.VIEW_W} {height:g}" preserveAspectRatio="none"'
             f' style="height:{height:g}px" role="img" aria-label="tasks by worker over time">{inner}</svg>'
         )
