@@ -74,16 +74,16 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
     def show(label: str) -> str:
         key = KEYS[label]
         text = (
-            f"{label} {facts[f'mean_ms_{key}']:.3g} ms (median {facts[f'median_ms_{key}']:.3g}, "
+            f"{label}: {facts[f'mean_ms_{key}']:.3g} ms (median {facts[f'median_ms_{key}']:.3g}, "
             f"p90 {facts[f'p90_ms_{key}']:.3g})"
         )
         return text if label == ALONE else text + f", {facts[f'slowdown_{key}']:.3g}×"
 
     parts = [
-        "Mean echo round trip over loopback: "
-        + "; ".join(show(label) for label in KEYS)
-        + f" ({facts['round_trips_alone']:.0f} round trips alone in {MEASURE_MS / 1000:g} s, "
-        f"{facts['round_trips_1_cpu_thread']:.0f} beside 1 CPU thread)."
+        "Mean echo round trip over loopback (and how many times slower than alone):\n"
+        + "\n".join(f"– {show(label)}" for label in KEYS)
+        + f"\n{facts['round_trips_alone']:,.0f} round trips alone in {MEASURE_MS / 1000:g} s, "
+        f"{facts['round_trips_1_cpu_thread']:,.0f} beside 1 CPU thread."
     ]
     s1, s2 = facts["slowdown_1_cpu_thread"], facts["slowdown_2_cpu_threads"]
     if s1 >= CONVOY:
@@ -94,8 +94,8 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             "after a switch interval (5 ms by default)."
         )
         if facts["median_ms_1_cpu_thread"] * 10 < one:
-            parts.append(
-                "The median hides it: most round trips got the GIL back at once, while a "
+            parts[-1] += (
+                " The median hides it: most round trips got the GIL back at once, while a "
                 f"minority waited one or two whole intervals (p90 "
                 f"{facts['p90_ms_1_cpu_thread']:.3g} ms), and those dominate the total time."
             )
@@ -120,8 +120,8 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             "GIL, so the two only compete for cores."
         )
         if facts["slowdown_cpu_process"] < FASTER:
-            parts.append(
-                f"The round trips were even {1 / facts['slowdown_cpu_process']:.1f}× faster than "
+            parts[-1] += (
+                f" The round trips were even {1 / facts['slowdown_cpu_process']:.1f}× faster than "
                 "alone. That is not the GIL: with one core kept busy, both ends of the echo "
                 "probably ran on the other core, and handing over on one core is cheaper than "
                 "waking an idle one."
@@ -131,7 +131,8 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             f"Moving the CPU work into a process removed only {rp:.0%} of it; with both cores "
             "busy, the I/O thread may have waited for a core instead of the GIL."
         )
-    return Verdict(" ".join(parts), facts)
+    # Line breaks between findings: lesson pages keep them.
+    return Verdict("\n".join(parts), facts)
 
 
 def _step(label: str, cpu: int, **params: int) -> Step:
@@ -161,7 +162,12 @@ LESSON = Lesson(
         f"round trip for {MEASURE_MS / 1000:g} s: alone, beside one and two threads that only "
         "compute, then beside one computing thread with the switch interval cut to 0.5 ms, and "
         "finally with the computation moved into a separate process. The verdict compares the "
-        "mean round trip, which counts the rare long waits as well as the many quick ones.",
+        "mean round trip, which counts the rare long waits as well as the many quick ones. "
+        "On the charts, thread 1 is the I/O thread: solid where it runs, light where it waits "
+        "(for the CPU work to get going at first, then for the GIL); in the last run the other "
+        "thread only starts the computing process and watches it. Every run measures for "
+        f"{MEASURE_MS / 1000:g} s, so wall times hardly differ: what differs is how many round "
+        "trips fitted into that second.",
         "Shortening the switch interval is process-wide and makes CPU-bound threads hand the GIL "
         "around more often, so it is a diagnostic more than a fix. The real fixes are to keep "
         "CPU-heavy work out of the process that serves I/O, in a process pool or another "

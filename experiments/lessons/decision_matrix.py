@@ -124,7 +124,8 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             f"; the matrix expects asyncio to win by {SLOW_MARGIN:g}× or more, and it did not."
         )
     summary = f"The measurements agree with the matrix in {cpu_ok + fast_ok + slow_ok} of 3 rows."
-    return Verdict(" ".join((cpu_text, fast_text, slow_text, summary)), facts)
+    # One line per row of the matrix (lesson pages keep the line breaks).
+    return Verdict("\n".join((cpu_text, fast_text, slow_text, summary)), facts)
 
 
 LESSON = Lesson(

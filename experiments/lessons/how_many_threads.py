@@ -98,7 +98,8 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             f"thread, {per_coroutine / KIB:.1f} KiB per coroutine); the runs may have been too "
             "short for the sampler, or memory freed by earlier runs was reused."
         )
-    return Verdict(" ".join(parts), facts)
+    # One line per finding (lesson pages keep the line breaks).
+    return Verdict("\n".join(parts), facts)
 
 
 def _step(w: int) -> Step:

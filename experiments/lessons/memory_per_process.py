@@ -74,7 +74,7 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
     )
     if all(LOW <= r["ratio"] <= HIGH for r in rows):
         text += (
-            " Memory grew with the number of workers, one copy of the object per process. The "
+            "\nMemory grew with the number of workers, one copy of the object per process. The "
             f"rest, about {facts['worker_base_mib']:.0f} MiB per worker, is what each held "
             "before: its interpreter and, when forked, pages still shared with the lab (RSS "
             "counts a shared page in every process that maps it). By the same arithmetic a 1 GB "
@@ -83,7 +83,7 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
     else:
         off = [LABELS[r["n"]] for r in rows if not LOW <= r["ratio"] <= HIGH]
         text += (
-            f" For {', '.join(off)} the sampled growth was not N × {OBJECT_MIB} MiB: the sampler "
+            f"\nFor {', '.join(off)} the sampled growth was not N × {OBJECT_MIB} MiB: the sampler "
             "may have missed the peak or a worker's baseline. The workers themselves reported "
             + ", ".join(
                 f"{facts[f'reported_growth_mib_{n}']:.0f} MiB for {LABELS[n]}" for n in WORKERS
@@ -103,9 +103,12 @@ LESSON = Lesson(
         "holds its own copy, and the machine must have room for all of them at once.",
         f"Here each worker process allocates a {OBJECT_MIB} MiB buffer, writes to every page of it "
         "so that the memory is really in use, holds it for half a second and frees it, first with "
-        "one worker, then two, then four. Watch the memory line: it climbs by one object per "
-        "worker. The sampler records the resident set size (RSS) of every worker; the verdict "
-        "adds them up at the peak and subtracts what each worker held before its object existed.",
+        "one worker, then two, then four. On the charts each bar is light while the worker waits "
+        "(before, to let the sampler see it without the object; after, holding it) and solid "
+        "while it writes the object. A run's own page (click its name) draws its memory line, "
+        "which climbs by one object per worker. The sampler records the resident set size (RSS) "
+        "of every worker; the verdict adds them up at the peak and subtracts what each worker "
+        "held before its object existed.",
         "A forked worker can share pages with its parent until either writes to them, which is "
         "why some servers load a model before forking. CPython updates reference counts inside "
         "objects, so pages holding many small Python objects tend to be copied anyway; a model "
