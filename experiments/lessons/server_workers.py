@@ -91,8 +91,8 @@ LESSON = Lesson(
         "which uvicorn --workers N or gunicorn with Uvicorn workers start and supervise.",
         f"Here {REQUESTS} requests, each computing for {CPU_MS} ms, are sent {IN_FLIGHT} at a "
         "time to one worker, then to two uvicorn workers, then to two gunicorn-managed Uvicorn "
-        "workers. Each lane is a worker's event loop; watch the second lane fill. The memory line "
-        "shows the price: each worker is a whole copy of the application.",
+        "workers. Each lane is a worker's event loop; watch the second lane fill. The memory figures "
+        "show the price: each worker is a whole copy of the application.",
         "The usual starting point is one worker per core. More workers than cores only add "
         "memory and switching for CPU-bound work.",
     ),
