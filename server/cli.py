@@ -24,12 +24,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _parse_params(items: Sequence[str]) -> dict[str, str]:
+def _parse_params(
+    items: Sequence[str], option: str = "--param", example: str = "ms=200"
+) -> dict[str, str]:
     params: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise InvalidParameter("--param", f"{item!r} is not NAME=VALUE (for example ms=200)")
+            raise InvalidParameter(option, f"{item!r} is not NAME=VALUE (for example {example})")
         params[name.strip()] = value
     return params
 
@@ -60,15 +62,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="a workload parameter; repeat for more",
     )
     run.add_argument("--start-method", default=None, help="processes only: fork, forkserver, spawn")
+    run.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="--executor server only: setup, endpoint, concurrency, threads, kill_at_ms, http2;"
+        " repeat for more (see `list`)",
+    )
     run.add_argument("--json", action="store_true", help="print the run document as JSON")
     run.add_argument("--width", type=int, default=60, help="chart width in columns")
     return parser
 
 
 def cmd_list(as_json: bool) -> int:
+    from server.web import server_options
+
     workloads = [w.describe() for w in experiments.visible()]
+    server = server_options.describe()
     if as_json:
-        print(json.dumps({"workloads": workloads, "executors": list(EXECUTORS)}, indent=2))
+        doc = {"workloads": workloads, "executors": list(EXECUTORS), "server_options": server}
+        print(json.dumps(doc, indent=2))
         return 0
     for w in workloads:
         params = ", ".join(
@@ -77,6 +91,16 @@ def cmd_list(as_json: bool) -> int:
         )
         print(f"{w['id']:<8} {w['title']}: {w['summary']}\n{'':<8} params: {params or 'none'}")
     print(f"executors: {', '.join(EXECUTORS)}")
+    print("server options (--executor server --server NAME=VALUE):")
+    for o in server["options"]:
+        if "min" in o:
+            allowed = f"{o['min']}..{o['max']}{' ' + o['unit'] if o['unit'] else ''}"
+        elif "allowed" in o:
+            allowed = " | ".join(o["allowed"])
+        else:
+            allowed = f"true | false; {', '.join(o['allowed_with'])} only"
+        default = "" if o["default"] is None else f"={str(o['default']).lower()}"
+        print(f"  {o['name']}{default} ({allowed}): {o['help']}")
     return 0
 
 
@@ -92,6 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.workers,
         _parse_params(args.param),
         args.start_method,
+        server=_parse_params(args.server, "--server", "setup=gunicorn") or None,
     )
     run = Run(spec)
 

@@ -88,6 +88,10 @@ class LiveView:
         self._avg_cache: tuple[tuple[float, int, float], list[float], list[float]] | None = None
         self.span_override: float | None = None
         self._density_at = -1.0
+        #: A server-lab run: its counters add the client's view (requests, latency, throughput).
+        self.server = False
+        #: The server lab's fault demo: ``[{"pid", "t_s"}]``, known once the run has ended.
+        self.kills: list[dict[str, Any]] = []
 
     # --- folding the run log ----------------------------------------------------------------------
 
@@ -227,11 +231,34 @@ class LiveView:
             ("avg parallelism", f"{par:.2f}", "parallelism"),
             ("peak memory", f"{peak / 2**20:.0f} MiB" if peak else "–", "rss"),
         ]
+        if self.server:
+            cells += self._server_cells()
         body = "".join(
             f'<div class="counter {key}"><dt>{label}</dt><dd data-counter="{key}">{value}</dd></div>'
             for label, value, key in cells
         )
         return self._el("dl", "counters", body, oob, "counters")
+
+    def _server_cells(self) -> list[tuple[str, str, str]]:
+        """Requests answered and failed (counted as they end), then latency and throughput, which
+        the load generator measures and reports when the run ends."""
+        m = (self.final or {}).get("metrics") or {}
+        if "requests_ok" in m:
+            ok, failed = m["requests_ok"], m["requests_failed"]
+        else:
+            statuses = [self.tasks[t]["status"] for t in self._ended]
+            ok, failed = statuses.count("ok"), statuses.count("error")
+        if m.get("requests_ok"):
+            p50, p99 = 1000 * m["latency_p50_s"], 1000 * m["latency_p99_s"]
+            latency = f"{p50:,.0f} / {p99:,.0f} ms" if p50 >= 10 else f"{p50:.1f} / {p99:.1f} ms"
+        else:
+            latency = "–"
+        rps = m.get("throughput_rps")
+        return [
+            ("requests ok / failed", f"{ok:,} / {failed:,}", "requests"),
+            ("latency p50 / p99", latency, "latency"),
+            ("throughput", f"{rps:,.1f} req/s" if rps is not None and self.final else "–", "rps"),
+        ]
 
     def head(self, oob: bool = False) -> str:
         status = self.status
@@ -303,10 +330,17 @@ class LiveView:
                     f'<g id="Llane-{self.run_id}-{lane["id"]}" transform="translate(0,{i * row_h:g})">{bars}</g>'
                 )
             inner = f'<g class="timescale">{"".join(groups)}</g>'
+        marks = ""
+        if self.kills:
+            span = self.span(now)
+            scale = svg.VIEW_W / span if self.lane_density and span else 1000.0  # x: ms in bars
+            inner += svg.kill_lines(self.kills, height, scale, in_timescale=not self.lane_density)
+            marks = svg.kill_labels(self.kills, span)
         body = (
             f"{labels}"
             f'<svg class="gantt-svg" viewBox="0 0 {svg.VIEW_W} {height:g}" preserveAspectRatio="none"'
             f' style="height:{height:g}px" role="img" aria-label="tasks by worker over time">{inner}</svg>'
+            f"{marks}"
         )
         return self._el("div", "lanes", body, oob, "gantt lanes-chart")
 
@@ -431,7 +465,8 @@ class LiveView:
         redraw_density = ch.status or ch.new_lanes or now - self._density_at >= DENSITY_EVERY_S
         if redraw_density and (self.lane_density or self.task_density):
             self._density_at = now
-        if (self.lane_density and redraw_density) or ch.new_lanes:
+        # The kills are known once the run has ended: the chart is redrawn once to mark them.
+        if (self.lane_density and redraw_density) or ch.new_lanes or (ch.status and self.kills):
             out.append(self.lane_chart(now, True))
         elif not self.lane_density:
             out.extend(self._bar_swaps("L", ch, lambda t: f"Llane-{self.run_id}-{t['lane']}"))

@@ -85,6 +85,42 @@ def clock_style(run_id: str, span: float, now: float) -> str:
     )
 
 
+def kill_lines(
+    kills: Iterable[Mapping[str, Any]], height: float, scale: float, in_timescale: bool = True
+) -> str:
+    """Thin vertical lines at the times a worker was killed (the server lab's fault demo).
+
+    ``scale`` turns seconds into x units: 1000 inside a ``.timescale`` group (whose unit is the
+    millisecond and which CSS stretches, hence the non-scaling stroke), ``VIEW_W / span`` outside.
+    """
+    lines = []
+    for k in kills:
+        x = f"{max(float(k['t_s']), 0.0) * scale:.3f}".rstrip("0").rstrip(".")
+        tip = escape(f"kill -9 pid {k['pid']} at {float(k['t_s']):.3f} s")
+        lines.append(
+            f'<line class="kill" x1="{x}" x2="{x}" y1="0" y2="{height:g}"'
+            f' vector-effect="non-scaling-stroke"><title>{tip}</title></line>'
+        )
+    group = "".join(lines)
+    return (
+        f'<g class="timescale kills">{group}</g>'
+        if in_timescale
+        else f'<g class="kills">{group}</g>'
+    )
+
+
+def kill_labels(kills: Iterable[Mapping[str, Any]], span: float) -> str:
+    """HTML labels for :func:`kill_lines`, placed over the chart at the same times (SVG text would
+    be stretched with the chart)."""
+    labels = "".join(
+        f'<span class="kill" style="left:{100 * min(max(float(k["t_s"]) / span, 0.0), 1.0):.3f}%">'
+        f"kill -9 pid {escape(str(k['pid']))}</span>"
+        for k in kills
+        if span > 0
+    )
+    return f'<div class="kill-marks" aria-hidden="true">{labels}</div>' if labels else ""
+
+
 def nice_step(span: float, target: int = 6) -> float:
     raw = span / max(target, 1)
     if raw <= 0:

@@ -48,6 +48,22 @@ def _mib(n: int | None) -> str:
     return f"{n / 2**20:.0f} MiB" if n else "n/a"
 
 
+def _server_lines(doc: dict[str, Any]) -> list[str]:
+    """A server run's command, endpoint and client-side figures (requests, latency, throughput)."""
+    info, m = doc.get("executor_info") or {}, doc["metrics"]
+    if doc.get("executor") != "server" or "requests_ok" not in m:
+        return []
+    versions = ", ".join(info.get("http_versions") or []) or "no response"
+    lines = [
+        f"server: {info.get('command', '?')} · GET {info.get('path', '?')} · {versions}",
+        f"requests ok {m['requests_ok']}, failed {m['requests_failed']}"
+        f" · latency p50 {1000 * m['latency_p50_s']:.1f} ms, p99 {1000 * m['latency_p99_s']:.1f} ms"
+        f" · throughput {m.get('throughput_rps', 0.0):.1f} req/s",
+    ]
+    lines += [f"kill -9 pid {k['pid']} at {k['t_s']:.3f} s" for k in info.get("kills") or []]
+    return lines
+
+
 def render(doc: dict[str, Any], width: int = 60) -> str:
     m = doc["metrics"]
     tasks = doc["tasks"]
@@ -64,6 +80,7 @@ def render(doc: dict[str, Any], width: int = 60) -> str:
         f"parallelism (avg tasks running)     {m['avg_parallelism']:8.2f}   peak {m['max_running']}",
         f"CPU busy {100 * (m['cpu_busy_fraction'] or 0):.0f}% of {doc['host']['cpus']} cores"
         f" · peak RSS {_mib(m['peak_rss_bytes'])}",
+        *_server_lines(doc),
         "",
     ]
     rows = gantt_rows(doc, width)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from sse_starlette import EventSourceResponse
 
 import experiments
@@ -26,6 +26,7 @@ from server.lab.spec import DEFAULT_TASKS, EXECUTORS, Limits, RunSpec, make_spec
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.settings import Settings
 from server.store import Store
+from server.web import server_options
 
 #: Keep-alive comments on an idle event stream, so proxies do not drop it.
 PING_S = 15
@@ -37,13 +38,34 @@ MAX_CHUNK = 256
 router = APIRouter(prefix="/api", tags=["api"])
 
 
+class ServerRequest(BaseModel):
+    """The server executor's options (``executor: "server"`` only); see GET /api/workloads."""
+
+    # Unknown names pass through to the lab's own check, whose message lists the allowed ones.
+    model_config = ConfigDict(extra="allow")
+
+    setup: str | None = Field(None, description="uvicorn, gunicorn, gunicorn-sync or hypercorn")
+    endpoint: str | None = Field(
+        None, description="async, async-blocking or sync (default: async; sync for gunicorn-sync)"
+    )
+    # Strict: the lab checks the range itself and says what is allowed; ``true`` is not 1.
+    concurrency: StrictInt | None = Field(
+        None, description=server_options.HELP["concurrency"], examples=[0]
+    )
+    threads: StrictInt | None = Field(None, description=server_options.HELP["threads"])
+    kill_at_ms: StrictInt | None = Field(None, description=server_options.HELP["kill_at_ms"])
+    http2: StrictBool | None = Field(None, description="HTTP/2 instead of HTTP/1.1 (hypercorn)")
+
+
 class RunRequest(BaseModel):
     """What to run; every field is checked against the workload and the lab's limits."""
 
     model_config = ConfigDict(extra="forbid")
 
     workload: str = Field(description="workload id, see GET /api/workloads")
-    executor: str = Field("sequential", description="sequential, threads, processes or asyncio")
+    executor: str = Field(
+        "sequential", description="sequential, threads, processes, asyncio or server"
+    )
     tasks: int = Field(DEFAULT_TASKS, description="how many tasks")
     workers: int | None = Field(None, description="pool size (default: the executor's own)")
     # Strict members: a JSON ``true`` is not the number 1 (the workload parses strings itself).
@@ -52,6 +74,9 @@ class RunRequest(BaseModel):
     )
     start_method: str | None = Field(None, description="processes only: fork, forkserver, spawn")
     label: str | None = Field(None, max_length=200, description="a name shown beside the run")
+    server: ServerRequest | None = Field(
+        None, description="server executor only: which server, endpoint kind and load"
+    )
 
 
 def _manager(request: Request) -> RunManager:
@@ -82,7 +107,8 @@ def check(body: RunRequest, limits: Limits) -> RunSpec:
     """Build the spec, or raise a 422 whose ``loc`` names the offending field.
 
     The run's own fields are checked first with default parameters, so that an error raised with
-    the parameters given can only be about a parameter (whose name may be anything).
+    the parameters given can only be about a parameter (whose name may be anything). Server
+    options are checked in between; their errors are named ``server`` or ``server.NAME``.
     """
     fields: dict[str, Any] = {
         "workload": body.workload,
@@ -95,8 +121,23 @@ def check(body: RunRequest, limits: Limits) -> RunSpec:
         make_spec(**fields, limits=limits)
     except InvalidParameter as exc:
         raise _invalid(("body", exc.name), exc, fields.get(exc.name)) from None
+    server = body.server.model_dump(exclude_none=True) if body.server is not None else None
+    if server is not None:
+        if body.executor != "server":
+            wrong = InvalidParameter(
+                "server", f"server options are for the server executor only, not {body.executor!r}"
+            )
+            raise _invalid(("body", "server"), wrong, server)
+        try:
+            make_spec(**fields, limits=limits, server=server)
+        except InvalidParameter as exc:
+            _, _, name = exc.name.partition(".")
+            loc = ("body", "server", name) if name else ("body", "server")
+            raise _invalid(loc, exc, server.get(name) if name else server) from None
     try:
-        return make_spec(**fields, params=body.params, limits=limits, label=body.label)
+        return make_spec(
+            **fields, params=body.params, limits=limits, label=body.label, server=server
+        )
     except InvalidParameter as exc:
         raise _invalid(("body", "params", exc.name), exc, body.params.get(exc.name)) from None
 
@@ -127,6 +168,8 @@ async def workloads(request: Request) -> dict[str, Any]:
         }
         if ex is Processes:
             entry["start_methods"] = list(Processes.START_METHODS)
+        if ex_id == "server":
+            entry["server_options"] = server_options.describe()
         executors.append(entry)
     return {
         "workloads": [w.describe() for w in experiments.visible()],

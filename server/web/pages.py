@@ -19,7 +19,9 @@ from experiments.registry import InvalidParameter
 from server.lab.spec import EXECUTORS, make_spec
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.render.live import LiveView
+from server.serverlab.options import ServerOptions
 from server.store import Store
+from server.web import server_options
 from server.web.views import LiveViews
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent.parent / "templates")
@@ -50,12 +52,14 @@ def form_context(
     return {
         "workloads": workloads,
         "executors": [{"id": e.id.value, "title": e.title} for e in EXECUTORS.values()],
+        "server": server_options.describe(),
         "values": {
             "workload": current,
             "executor": values.get("executor") or "threads",
             "tasks": values.get("tasks", "8"),
             "workers": values.get("workers", "2"),
             "params": values.get("params", {}),
+            "server": server_options.form_values(values.get("server")),
         },
         "errors": errors or {},
     }
@@ -69,13 +73,22 @@ def history(request: Request, limit: int = 30) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda r: r["created_at"], reverse=True)
 
 
-def run_context(view: LiveView, doc: dict[str, Any], now: float, live: bool) -> dict[str, Any]:
+def run_context(
+    view: LiveView,
+    doc: dict[str, Any],
+    now: float,
+    live: bool,
+    server: ServerOptions | None = None,
+) -> dict[str, Any]:
+    """What ``_run.html`` shows; ``server`` is a server run's checked options, for the header of a
+    run whose server has not started yet."""
     return {
         "view": view,
         "panels": view.panels(now),
         "doc": doc,
         "live": live,
         "frame": len(view.frames),
+        "server": server_options.header(doc, server),
     }
 
 
@@ -87,7 +100,7 @@ async def index(request: Request) -> Response:
     if live_runs:
         run = live_runs[-1]
         view = _views(request).for_run(run)
-        current = run_context(view, run.document(), LiveViews.now(run), True)
+        current = run_context(view, run.document(), LiveViews.now(run), True, run.spec.server)
     return TEMPLATES.TemplateResponse(
         request,
         "index.html",
@@ -113,19 +126,29 @@ async def start_run(
     raw_params = {
         k.removeprefix("param."): str(v) for k, v in form.items() if k.startswith("param.")
     }
+    # The server fields are always in the form (shown only with the server executor): read them
+    # only for a server run.
+    raw_server = server_options.from_form(form)
     values = {
         "workload": workload,
         "executor": executor,
         "tasks": tasks,
         "workers": workers,
         "params": raw_params,
+        "server": raw_server,
     }
     settings = request.app.state.settings
     try:
         w = experiments.get(workload)
         params = {p.name: raw_params[p.name] for p in w.params if raw_params.get(p.name, "") != ""}
         spec = make_spec(
-            workload, executor, tasks or "8", workers or None, params, limits=settings.limits
+            workload,
+            executor,
+            tasks or "8",
+            workers or None,
+            params,
+            limits=settings.limits,
+            server=raw_server if executor == "server" else None,
         )
         run = _manager(request).submit(spec)
     except InvalidParameter as exc:
@@ -144,7 +167,7 @@ async def start_run(
     view = _views(request).for_run(run)
     ctx = {
         **form_context(values),
-        "current": run_context(view, run.document(), 0.0, True),
+        "current": run_context(view, run.document(), 0.0, True, spec.server),
         "history": history(request),
         "oob": True,
     }
@@ -182,7 +205,7 @@ async def run_page(request: Request, run_id: str) -> Response:
     run = _manager(request).get(run_id)
     if run is not None:
         view = _views(request).for_run(run)
-        ctx = run_context(view, run.document(), LiveViews.now(run), not view.done)
+        ctx = run_context(view, run.document(), LiveViews.now(run), not view.done, run.spec.server)
     else:
         doc = _store(request).get(run_id)
         if doc is None:
@@ -268,11 +291,12 @@ async def history_partial(request: Request) -> Response:
 async def form_partial(request: Request) -> Response:
     """The run form for another workload (its parameters differ), keeping the other choices."""
     q = request.query_params
-    values = {
+    values: dict[str, Any] = {
         "workload": q.get("workload", "cpu"),
         "executor": q.get("executor", ""),
         "tasks": q.get("tasks", "8"),
         "workers": q.get("workers", ""),
+        "server": server_options.from_form(q),
     }
     try:
         experiments.get(values["workload"])

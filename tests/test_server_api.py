@@ -1,0 +1,274 @@
+"""The server executor through the JSON API, the dashboard form, the run page and the CLI.
+
+One real server run (uvicorn, 5 requests of ``io`` 100 ms) through the API; everything else is
+validation and rendering, so this file stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from server.cli import main as cli_main
+from server.lab.replay import replay_log
+from server.render.live import LiveView
+from server.settings import Settings
+from tests.test_api import serve, start, wait_until_finished
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("serverlab"), max_concurrent_runs=2)
+    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def server_run(client: httpx.Client) -> dict[str, Any]:
+    """One real server run, finished: uvicorn, one worker, 5 requests of io(ms=100)."""
+    doc = start(
+        client,
+        workload="io",
+        executor="server",
+        tasks=5,
+        workers=1,
+        params={"ms": 100},
+        server={"setup": "uvicorn", "endpoint": "async", "concurrency": 5},
+    )
+    return wait_until_finished(client, doc["id"], timeout=30)
+
+
+# --- the JSON API ------------------------------------------------------------------------------
+
+
+def _post(client: httpx.Client, server: Any, executor: str = "server") -> httpx.Response:
+    body = {"workload": "io", "executor": executor, "tasks": 2, "params": {"ms": 10}}
+    return client.post("/api/runs", json={**body, "server": server})
+
+
+@pytest.mark.parametrize(
+    ("server", "loc", "allowed"),
+    [
+        ({"setup": "nginx"}, ["body", "server", "setup"], "uvicorn, gunicorn, gunicorn-sync"),
+        ({"endpoint": "fast"}, ["body", "server", "endpoint"], "async, async-blocking, sync"),
+        ({"setup": "gunicorn-sync", "endpoint": "async"}, ["body", "server", "endpoint"], "sync"),
+        ({"concurrency": 501}, ["body", "server", "concurrency"], "from 0 to 500"),
+        ({"threads": 0}, ["body", "server", "threads"], "from 1 to 1000"),
+        ({"kill_at_ms": -5}, ["body", "server", "kill_at_ms"], "from 0 to 60000"),
+        ({"http2": True}, ["body", "server", "http2"], "hypercorn"),
+        ({"turbo": 1}, ["body", "server", "turbo"], "concurrency, endpoint, http2"),
+        ({"concurrency": "many"}, ["body", "server", "concurrency"], "integer"),
+        ({"http2": "yes"}, ["body", "server", "http2"], "boolean"),
+    ],
+)
+def test_bad_server_options_are_422_naming_the_option(
+    client: httpx.Client, server: dict[str, Any], loc: list[str], allowed: str
+) -> None:
+    r = _post(client, server)
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["detail"]
+    assert error["loc"] == loc
+    assert allowed in error["msg"]
+
+
+def test_server_options_with_another_executor_are_422(client: httpx.Client) -> None:
+    r = _post(client, {"setup": "uvicorn"}, executor="threads")
+    assert r.status_code == 422
+    (error,) = r.json()["detail"]
+    assert error["loc"] == ["body", "server"]
+    assert "server executor only" in error["msg"]
+
+
+def test_run_fields_are_still_checked_before_server_options(client: httpx.Client) -> None:
+    r = client.post(
+        "/api/runs",
+        json={"workload": "io", "executor": "server", "workers": 0, "server": {"setup": "x"}},
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "workers"]
+
+
+def test_workloads_describe_the_server_options(client: httpx.Client) -> None:
+    executors = {e["id"]: e for e in client.get("/api/workloads").json()["executors"]}
+    assert "server_options" not in executors["threads"]
+    described = executors["server"]["server_options"]
+    setups = {s["id"]: s for s in described["setups"]}
+    assert set(setups) == {"uvicorn", "gunicorn", "gunicorn-sync", "hypercorn"}
+    assert all(s["title"] for s in setups.values())
+    assert setups["gunicorn-sync"]["endpoints"] == ["sync"]
+    assert [e["id"] for e in described["endpoints"]] == ["async", "async-blocking", "sync"]
+    options = {o["name"]: o for o in described["options"]}
+    assert options["concurrency"] | {"help": ""} == {
+        "name": "concurrency",
+        "type": "int",
+        "default": 0,
+        "min": 0,
+        "max": 500,
+        "unit": "",
+        "help": "",
+    }
+    assert (options["kill_at_ms"]["min"], options["kill_at_ms"]["unit"]) == (0, "ms")
+    assert options["http2"]["allowed_with"] == ["hypercorn"]
+
+
+def test_a_real_server_run_ends_done_with_lanes_of_the_servers_workers(
+    server_run: dict[str, Any],
+) -> None:
+    d = server_run
+    assert d["status"] == "done", d["error"]
+    assert d["executor"] == "server" and d["workers"] == 1
+    assert d["lanes"] and all(lane["label"].startswith("worker") for lane in d["lanes"])
+    assert [t["status"] for t in d["tasks"]] == ["ok"] * 5
+    m = d["metrics"]
+    assert (m["requests_ok"], m["requests_failed"]) == (5, 0)
+    assert 0.1 <= m["latency_p50_s"] <= m["latency_p99_s"] < 5
+    info = d["executor_info"]
+    assert info["setup"] == "uvicorn" and info["path"] == "/async/io"
+    assert info["command"].startswith("uvicorn ")
+
+
+# --- the run page ------------------------------------------------------------------------------
+
+
+def test_the_run_page_shows_the_command_endpoint_protocol_and_client_figures(
+    client: httpx.Client, server_run: dict[str, Any]
+) -> None:
+    page = client.get(f"/runs/{server_run['id']}").text
+    assert server_run["executor_info"]["command"] in page
+    assert "GET /async/io" in page and "HTTP/1.1" in page
+    assert "server worker / thread" in page
+    counters = page[page.index(f'id="counters-{server_run["id"]}"') :]
+    assert re.search(r'data-counter="requests">5 / 0<', counters)
+    m = server_run["metrics"]
+    p50, p99 = 1000 * m["latency_p50_s"], 1000 * m["latency_p99_s"]
+    assert f'data-counter="latency">{p50:,.0f} / {p99:,.0f} ms<' in counters
+    assert f'data-counter="rps">{m["throughput_rps"]:,.1f} req/s<' in counters
+    assert "kill -9" not in page  # no fault demo in this run
+
+
+def test_a_killed_worker_is_marked_on_the_lane_chart(server_run: dict[str, Any]) -> None:
+    doc = {**server_run, "executor_info": {**server_run["executor_info"]}}
+    t_kill = round(doc["wall_s"] / 2, 6)
+    doc["executor_info"]["kills"] = [{"pid": 4242, "t_s": t_kill}]
+    view = LiveView(doc["id"], doc["tasks_requested"], "t")
+    view.server, view.kills = True, doc["executor_info"]["kills"]
+    view.apply(replay_log(doc).messages)
+    chart = view.lane_chart(doc["wall_s"])
+    x = f"{t_kill * 1000:.3f}".rstrip("0").rstrip(".")
+    assert f'<line class="kill" x1="{x}" x2="{x}"' in chart  # in ms, like the bars
+    assert re.search(r'<span class="kill" style="left:50\.0\d\d%">kill -9 pid 4242</span>', chart)
+    plain = LiveView(doc["id"], doc["tasks_requested"], "t")
+    plain.apply(replay_log(doc).messages)
+    assert "kill" not in plain.lane_chart(doc["wall_s"])
+
+
+# --- the dashboard form ------------------------------------------------------------------------
+
+
+def test_the_form_has_the_server_fields_with_defaults(client: httpx.Client) -> None:
+    page = client.get("/").text
+    form = page[page.index('id="run-form"') : page.index("</form>")]
+    assert 'class="server-fields"' in form
+    assert re.search(r'<option value="uvicorn" selected>uvicorn: ', form)
+    for setup in ("gunicorn", "gunicorn-sync", "hypercorn"):
+        assert f'<option value="{setup}" >' in form
+    for name, default in (("concurrency", "0"), ("threads", "40"), ("kill_at_ms", "0")):
+        assert re.search(rf'name="server\.{name}" inputmode="numeric" value="{default}"', form)
+    assert 'name="server.endpoint"' in form and 'name="server.http2"' in form
+    assert '<option value="server" >server: ' in form
+
+
+def test_the_form_keeps_the_server_choices_when_the_workload_changes(
+    client: httpx.Client,
+) -> None:
+    q = {
+        "workload": "cpu",
+        "executor": "server",
+        "server.setup": "hypercorn",
+        "server.endpoint": "sync",
+        "server.threads": "7",
+        "server.http2": "true",
+    }
+    form = client.get("/form", params=q).text
+    assert '<option value="server" selected>' in form
+    assert '<option value="hypercorn" selected>' in form
+    assert '<option value="sync" selected>' in form
+    assert 'name="server.threads" inputmode="numeric" value="7"' in form
+    assert re.search(r'name="server\.http2" value="true" checked', form)
+
+
+@pytest.mark.parametrize(
+    ("fields", "name", "says"),
+    [
+        ({"server.setup": "nginx"}, "server.setup", "is not one of: uvicorn"),
+        ({"server.concurrency": "lots"}, "server.concurrency", "an integer from 0 to 500"),
+        ({"server.http2": "true"}, "server.http2", "use hypercorn"),
+        ({"server.setup": "gunicorn-sync", "server.endpoint": "async"}, "server.endpoint", "sync"),
+    ],
+)
+def test_a_bad_server_field_is_shown_beside_it(
+    client: httpx.Client, fields: dict[str, str], name: str, says: str
+) -> None:
+    form = {"workload": "io", "executor": "server", "tasks": "2", "workers": "1", **fields}
+    r = client.post("/runs", data=form, headers={"HX-Request": "true"})
+    assert r.status_code == 422
+    error = re.search(rf'data-error-for="{re.escape(name)}">([^<]*)<', r.text)
+    assert error and says in error.group(1)
+    for field, value in fields.items():  # what was chosen or typed is kept
+        if field in ("server.concurrency", "server.threads", "server.kill_at_ms"):
+            assert f'name="{field}" inputmode="numeric" value="{value}"' in r.text
+        elif field == "server.http2":
+            assert re.search(r'name="server\.http2" value="true" checked', r.text)
+        elif value != "nginx":  # a select shows only its own options
+            assert f'<option value="{value}" selected>' in r.text
+
+
+def test_server_fields_are_ignored_for_other_executors(client: httpx.Client) -> None:
+    form = {"workload": "io", "executor": "sequential", "tasks": "1", "param.ms": "1"}
+    form["server.setup"] = "nginx"  # hidden (not the server executor): not read
+    r = client.post("/runs", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    wait_until_finished(client, r.headers["location"].rsplit("/", 1)[1])
+
+
+# --- the CLI -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["--server", "setup=nginx"], ("server.setup", "uvicorn, gunicorn")),
+        (["--server", "threads=0"], ("server.threads", "from 1 to 1000")),
+        (["--server", "kill_at_ms"], ("--server", "NAME=VALUE")),
+        (["--server", "http2=maybe"], ("server.http2", "true or false")),
+        (["--server", "turbo=1"], ("server.turbo", "allowed: concurrency")),
+    ],
+)
+def test_cli_bad_server_option_is_one_line_and_exit_2(
+    argv: list[str], names: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["run", "io", "--executor", "server", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert all(n in err for n in names), err
+
+
+def test_cli_server_options_with_another_executor_exit_2_without_a_traceback() -> None:
+    argv = ["run", "io", "--executor", "threads", "--server", "setup=uvicorn"]
+    p = subprocess.run(
+        [sys.executable, "-m", "server.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert p.returncode == 2
+    assert p.stdout == ""
+    assert p.stderr.strip().splitlines() == [
+        "concurrency-lab: error: server: server options are for the server executor only"
+    ]
