@@ -43,7 +43,8 @@ class ServerOptions:
         return asdict(self)
 
 
-_BOUNDS = {"concurrency": (0, MAX_CONCURRENCY), "threads": (1, 1000), "kill_at_ms": (0, 60_000)}
+#: The integer options and their inclusive bounds.
+BOUNDS = {"concurrency": (0, MAX_CONCURRENCY), "threads": (1, 1000), "kill_at_ms": (0, 60_000)}
 
 
 def server_options(raw: Mapping[str, object] | ServerOptions | None) -> ServerOptions:
@@ -73,7 +74,7 @@ def server_options(raw: Mapping[str, object] | ServerOptions | None) -> ServerOp
             "server.endpoint", f"{setup} serves the WSGI app, which has only sync endpoints"
         )
     values["endpoint"] = endpoint
-    for name, (lo, hi) in _BOUNDS.items():
+    for name, (lo, hi) in BOUNDS.items():
         if name in raw:
             values[name] = Param(f"server.{name}", int, lo, lo, hi, "").parse(raw[name])
     http2 = raw.get("http2", False)

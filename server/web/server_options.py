@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from server.serverlab.options import _BOUNDS, ENDPOINTS, MAX_CONCURRENCY, ServerOptions
+from server.serverlab.options import BOUNDS, ENDPOINTS, MAX_CONCURRENCY, ServerOptions
 from server.serverlab.setups import SETUPS
 
 #: The option names, in the order forms and listings show them.
@@ -46,7 +46,7 @@ def describe() -> dict[str, Any]:
             "help": HELP["endpoint"],
         },
     ]
-    for name, (lo, hi) in _BOUNDS.items():
+    for name, (lo, hi) in BOUNDS.items():
         options.append(
             {
                 "name": name,
@@ -89,7 +89,7 @@ def describe() -> dict[str, Any]:
 
 
 def bounds(name: str) -> tuple[int, int]:
-    return _BOUNDS[name]
+    return BOUNDS[name]
 
 
 def from_form(form: Mapping[str, Any]) -> dict[str, str]:
@@ -112,7 +112,7 @@ def form_values(raw: Mapping[str, str] | None) -> dict[str, Any]:
         "endpoint": raw.get("endpoint", ""),
         "http2": raw.get("http2", "false") in ("true", "1", "on"),
     }
-    for name in _BOUNDS:
+    for name in BOUNDS:
         out[name] = raw.get(name, str(getattr(DEFAULTS, name)))
     return out
 
