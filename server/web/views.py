@@ -18,10 +18,12 @@ KEEP = 32
 def run_title(doc: dict[str, Any]) -> str:
     params = ", ".join(f"{k}={v}" for k, v in doc["params"].items())
     label = f"{doc['label']}: " if doc.get("label") else ""
-    return (
-        f"{label}{doc['workload']}({params}) × {doc['tasks_requested']:,} · {doc['executor']}"
-        f" · {doc['workers']} worker{'s' if doc['workers'] != 1 else ''}"
-    )
+    workers = doc["workers"]
+    if doc["executor"] == "asyncio":  # one loop; "workers" is only a cap on tasks in flight
+        pool = "one event loop" if workers >= doc["tasks_requested"] else f"≤ {workers:,} at once"
+    else:
+        pool = f"{workers} worker{'s' if workers != 1 else ''}"
+    return f"{label}{doc['workload']}({params}) × {doc['tasks_requested']:,} · {doc['executor']} · {pool}"
 
 
 def _kills(doc: dict[str, Any]) -> list[dict[str, Any]]:
