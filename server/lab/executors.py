@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ import experiments
 from experiments import probe as workload_probe
 from experiments.cpu import loops_per_ms, set_loops_per_ms
 from experiments.registry import Number, Workload
+from server.lab.lifeline import signal_on_parent_death
 from server.lab.probe import Record, TaskCancelled, TaskProbe, describe_error, plain
 from server.lab.recorder import LaneNamer, lane_namer
 from server.lab.stepping import Stepped
@@ -173,16 +172,11 @@ class Threads(Executor):
 _child_send: Callable[[Record], None] | None = None
 
 
-PR_SET_PDEATHSIG = 1
-
-
 def _die_with_parent(parent_pid: int | None) -> None:
     """A worker must never outlive the lab (killed, it would leave workers blocked on a pipe no one
     reads). On Linux the kernel kills the worker when the thread that started it ends: the run's
     own thread, which lives until the pool is shut down."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal_on_parent_death(signal.SIGKILL)
     if parent_pid is not None and os.getppid() != parent_pid:  # it died before the request above
         os._exit(1)
 

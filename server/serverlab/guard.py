@@ -10,14 +10,14 @@ is noticed through the kernel (PR_SET_PDEATHSIG) and, as a fallback, by polling 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
 import sys
 import threading
 
-PR_SET_PDEATHSIG = 1
+from server.lab.lifeline import signal_on_parent_death
+
 #: How long the server may take to shut down gracefully before everything is killed.
 GRACE_S = 3.0
 
@@ -30,9 +30,7 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    signal_on_parent_death(signal.SIGTERM)
     if os.getppid() != lab:  # pragma: no cover - the lab died before the request above
         return 1
     server = subprocess.Popen(argv)

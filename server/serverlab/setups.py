@@ -33,62 +33,14 @@ class Setup:
     interface: str  # "asgi" or "wsgi"
     #: Whether a supervisor restarts a worker that dies (with more than one worker).
     supervised: bool
+    #: The command after ``python -m``; ``{port}``, ``{workers}`` and ``{app}`` are filled in.
+    args: str
     http2: bool = False
 
     def command(self, port: int, workers: int) -> list[str]:
-        py, bind = sys.executable, f"127.0.0.1:{port}"
-        if self.id == "uvicorn":
-            cmd = [py, "-m", "uvicorn", ASGI_APP, "--host", "127.0.0.1", "--port", str(port)]
-            cmd += ["--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "2"]
-            return cmd + (["--workers", str(workers)] if workers > 1 else [])
-        if self.id == "gunicorn":
-            return [
-                py,
-                "-m",
-                "gunicorn",
-                "-k",
-                "uvicorn_worker.UvicornWorker",
-                "-w",
-                str(workers),
-                "-b",
-                bind,
-                "--graceful-timeout",
-                "2",
-                "--log-level",
-                "warning",
-                ASGI_APP,
-            ]
-        if self.id == "gunicorn-sync":
-            return [
-                py,
-                "-m",
-                "gunicorn",
-                "-w",
-                str(workers),
-                "-b",
-                bind,
-                "--graceful-timeout",
-                "2",
-                "--log-level",
-                "warning",
-                WSGI_APP,
-            ]
-        if self.id == "hypercorn":
-            return [
-                py,
-                "-m",
-                "hypercorn",
-                "-w",
-                str(workers),
-                "-b",
-                bind,
-                "--graceful-timeout",
-                "2",
-                "--log-level",
-                "warning",
-                ASGI_APP,
-            ]
-        raise ValueError(f"unknown setup {self.id!r}")
+        app = WSGI_APP if self.interface == "wsgi" else ASGI_APP
+        words = self.args.format(port=port, workers=workers, app=app).split()
+        return [sys.executable, "-m", *words]
 
     def shown(self, workers: int) -> str:
         """The command as a person would type it (without the interpreter and the address)."""
@@ -98,19 +50,39 @@ class Setup:
         return " ".join(kept)
 
 
+_QUIET = "--log-level warning"
 SETUPS: dict[str, Setup] = {
     s.id: s
     for s in (
-        Setup("uvicorn", "uvicorn (with --workers N when N > 1)", "asgi", supervised=True),
-        Setup("gunicorn", "gunicorn -k uvicorn_worker.UvicornWorker -w N", "asgi", supervised=True),
         Setup(
-            "gunicorn-sync", "gunicorn sync workers serving the WSGI app", "wsgi", supervised=True
+            "uvicorn",
+            "uvicorn --workers N (one process when N = 1, else a supervisor and N workers)",
+            "asgi",
+            supervised=True,
+            args="uvicorn {app} --host 127.0.0.1 --port {port} --workers {workers} "
+            f"--no-access-log --timeout-graceful-shutdown 2 {_QUIET}",
+        ),
+        Setup(
+            "gunicorn",
+            "gunicorn -k uvicorn_worker.UvicornWorker -w N",
+            "asgi",
+            supervised=True,
+            args="gunicorn -k uvicorn_worker.UvicornWorker -w {workers} -b 127.0.0.1:{port} "
+            f"--graceful-timeout 2 {_QUIET} {{app}}",
+        ),
+        Setup(
+            "gunicorn-sync",
+            "gunicorn sync workers serving the WSGI app",
+            "wsgi",
+            supervised=True,
+            args=f"gunicorn -w {{workers}} -b 127.0.0.1:{{port}} --graceful-timeout 2 {_QUIET} {{app}}",
         ),
         Setup(
             "hypercorn",
             "hypercorn -w N (HTTP/1.1 and HTTP/2)",
             "asgi",
             supervised=False,
+            args=f"hypercorn -w {{workers}} -b 127.0.0.1:{{port}} --graceful-timeout 2 {_QUIET} {{app}}",
             http2=True,
         ),
     )

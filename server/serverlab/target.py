@@ -39,7 +39,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(title="Concurrency Lab target app", lifespan=lifespan)
 
 
-def _bad(exc: handler.BadRequest) -> JSONResponse:
+@app.exception_handler(handler.BadRequest)
+async def bad_request(request: Request, exc: handler.BadRequest) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
 
@@ -54,31 +55,23 @@ async def health(request: Request) -> dict[str, Any]:
     }
 
 
-@app.get("/async/{workload}", response_model=None)
-async def async_endpoint(workload: str, request: Request) -> dict[str, Any] | JSONResponse:
-    try:
-        w, task, run, params = handler.parse(workload, request.query_params)
-    except handler.BadRequest as exc:
-        return _bad(exc)
-    answer = await handler.run_on_loop(w, task, run, params, blocking=False)
+def _reply(answer: dict[str, Any], request: Request) -> dict[str, Any]:
     return {**answer, "http_version": request.scope.get("http_version")}
 
 
-@app.get("/async-blocking/{workload}", response_model=None)
-async def async_blocking_endpoint(workload: str, request: Request) -> dict[str, Any] | JSONResponse:
-    try:
-        w, task, run, params = handler.parse(workload, request.query_params)
-    except handler.BadRequest as exc:
-        return _bad(exc)
-    answer = await handler.run_on_loop(w, task, run, params, blocking=True)
-    return {**answer, "http_version": request.scope.get("http_version")}
+@app.get("/async/{workload}")
+async def async_endpoint(workload: str, request: Request) -> dict[str, Any]:
+    w, task, run, params = handler.parse(workload, request.query_params)
+    return _reply(await handler.run_on_loop(w, task, run, params, blocking=False), request)
 
 
-@app.get("/sync/{workload}", response_model=None)
-def sync_endpoint(workload: str, request: Request) -> dict[str, Any] | JSONResponse:
-    try:
-        w, task, run, params = handler.parse(workload, request.query_params)
-    except handler.BadRequest as exc:
-        return _bad(exc)
-    answer = handler.run_in_thread(w, task, run, params, "thread")
-    return {**answer, "http_version": request.scope.get("http_version")}
+@app.get("/async-blocking/{workload}")
+async def async_blocking_endpoint(workload: str, request: Request) -> dict[str, Any]:
+    w, task, run, params = handler.parse(workload, request.query_params)
+    return _reply(await handler.run_on_loop(w, task, run, params, blocking=True), request)
+
+
+@app.get("/sync/{workload}")
+def sync_endpoint(workload: str, request: Request) -> dict[str, Any]:
+    w, task, run, params = handler.parse(workload, request.query_params)
+    return _reply(handler.run_in_thread(w, task, run, params, "thread"), request)
