@@ -74,6 +74,42 @@ def run_probed(
     return p.end(status, error, result)
 
 
+async def run_stepped(
+    workload: Workload,
+    params: Mapping[str, Number],
+    task_id: int,
+    send: Callable[[Record], None],
+    run_id: str = "",
+    blocking: bool = False,
+) -> Record:
+    """Run one task as a coroutine on the running loop, timing each of its steps; send its start
+    record and return its end record. A workload without an awaitable form (or any, with
+    ``blocking``) runs its plain function inline and holds the loop while it runs."""
+    pid, tid = os.getpid(), threading.get_native_id()
+    intervals: list[int] = []
+    start = perf_counter_ns()
+    send(("start", task_id, pid, tid, start))
+
+    async def inline() -> object:
+        return workload.call(task_id, params, run_id)
+
+    status, error, result = TaskStatus.OK, None, None
+    try:
+        if blocking or workload.afn is None:
+            coro = inline()
+        else:
+            coro = workload.call_awaitable(task_id, params, run_id)
+        result = await Stepped(coro, intervals)  # type: ignore[arg-type]
+    except (asyncio.CancelledError, TaskCancelled):
+        status, error = TaskStatus.CANCELLED, "the run was cancelled"
+    except Exception as exc:
+        status, error = TaskStatus.ERROR, describe_error(exc)
+    end = perf_counter_ns()
+    # One thread runs every task, so a task's CPU time is the time the loop spent on it.
+    busy = sum(intervals[k + 1] - intervals[k] for k in range(0, len(intervals), 2))
+    return ("end", task_id, pid, tid, start, end, busy, intervals, status, error, plain(result))
+
+
 class Executor:
     id: ClassVar[ExecutorId]
     title: ClassVar[str]
@@ -321,34 +357,15 @@ class Asyncio(Executor):
         b = self.batch
         self._loop = asyncio.get_running_loop()
         limit = asyncio.Semaphore(b.workers) if b.workers < b.tasks else None
-        pid, tid = os.getpid(), threading.get_native_id()
-        send, workload, params = b.send, b.workload, b.params
-        awaitable = workload.afn is not None
-
-        async def inline(i: int) -> object:
-            return workload.call(i, params, b.run_id)
+        send, workload, params, run_id = b.send, b.workload, b.params, b.run_id
 
         async def one(i: int) -> None:
-            if limit is not None:
-                await limit.acquire()
-            intervals: list[int] = []
-            start = perf_counter_ns()
-            send(("start", i, pid, tid, start))
-            status, error, result = TaskStatus.OK, None, None
-            try:
-                coro = workload.call_awaitable(i, params, b.run_id) if awaitable else inline(i)
-                result = await Stepped(coro, intervals)  # type: ignore[arg-type]
-            except (asyncio.CancelledError, TaskCancelled):
-                status, error = TaskStatus.CANCELLED, "the run was cancelled"
-            except Exception as exc:
-                status, error = TaskStatus.ERROR, describe_error(exc)
-            finally:
-                if limit is not None:
-                    limit.release()
-            end = perf_counter_ns()
-            # One thread runs every task, so a task's CPU time is the time the loop spent on it.
-            busy = sum(intervals[k + 1] - intervals[k] for k in range(0, len(intervals), 2))
-            send(("end", i, pid, tid, start, end, busy, intervals, status, error, plain(result)))
+            if limit is None:
+                send(await run_stepped(workload, params, i, send, run_id))
+                return
+            async with limit:
+                record = await run_stepped(workload, params, i, send, run_id)
+            send(record)
 
         self._tasks = [asyncio.create_task(one(i)) for i in range(b.tasks)]
         if b.cancel.is_set():

@@ -11,17 +11,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from time import perf_counter_ns
 from typing import Any
 
 import experiments
-from experiments import probe as workload_probe
 from experiments.cpu import set_loops_per_ms
 from experiments.registry import InvalidParameter, Workload
-from server.lab.probe import TaskCancelled, TaskProbe, describe_error, plain
-from server.lab.stepping import Stepped
+from server.lab.executors import run_probed, run_stepped
 from server.serverlab.report import Reporter
-from server.types import TaskStatus
 
 #: The lab passes its CPU calibration, so that ``cpu ms=100`` means the same work in the server.
 LOOPS_ENV = "CLAB_LOOPS_PER_MS"
@@ -76,19 +72,7 @@ def run_in_thread(
     w: Workload, task: int, run_id: str, params: dict[str, Any], lane_kind: str
 ) -> dict[str, Any]:
     """A ``def`` endpoint: the workload runs in this thread under a probe (GIL waits show)."""
-    p = TaskProbe(task, report)
-    p.begin()
-    workload_probe.install(p.tick)
-    status, error, result = TaskStatus.OK, None, None
-    try:
-        result = w.call(task, params, run_id)
-    except TaskCancelled:  # pragma: no cover - no one cancels inside a server
-        status, error = TaskStatus.CANCELLED, "cancelled"
-    except Exception as exc:
-        status, error = TaskStatus.ERROR, describe_error(exc)
-    finally:
-        workload_probe.install(None)
-    return _answer(p.end(status, error, result), lane_kind)
+    return _answer(run_probed(w, params, task, report, None, run_id=run_id), lane_kind)
 
 
 async def run_on_loop(
@@ -97,21 +81,5 @@ async def run_on_loop(
     """An ``async def`` endpoint: each step of the coroutine is timed, as the asyncio executor does.
     With ``blocking`` (or a workload that has no awaitable form) the plain function is called right
     here, on the event loop, and holds it for as long as it runs."""
-    pid, tid = os.getpid(), threading.get_native_id()
-    start = perf_counter_ns()
-    report(("start", task, pid, tid, start))
-
-    async def inline() -> object:
-        return w.call(task, params, run_id)
-
-    intervals: list[int] = []
-    status, error, result = TaskStatus.OK, None, None
-    try:
-        coro = inline() if blocking or w.afn is None else w.call_awaitable(task, params, run_id)
-        result = await Stepped(coro, intervals)  # type: ignore[arg-type]
-    except Exception as exc:
-        status, error = TaskStatus.ERROR, describe_error(exc)
-    end = perf_counter_ns()
-    busy = sum(intervals[k + 1] - intervals[k] for k in range(0, len(intervals), 2))
-    record = ("end", task, pid, tid, start, end, busy, intervals, status, error, plain(result))
+    record = await run_stepped(w, params, task, report, run_id, blocking)
     return _answer(record, "loop")

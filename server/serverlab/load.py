@@ -132,10 +132,7 @@ class ServerLoad(Executor):
         return self._server.pids() if self._server else []
 
     def run(self) -> None:
-        try:
-            asyncio.run(self._load())
-        finally:
-            self.close()
+        asyncio.run(self._load())  # the run calls close() afterwards, however this ends
 
     def cancel(self) -> None:
         super().cancel()
