@@ -17,8 +17,10 @@ LOW, HIGH = 0.85, 1.2
 
 def children_at_peak(doc: Doc) -> tuple[int, int]:
     """(RSS of the pool's children summed at the sample where that sum was largest, how much of
-    it was growth over each child's own baseline). A child's baseline is the lowest RSS sampled
-    for it, or the RSS it reported itself just before allocating, whichever is lower."""
+    it was growth over each child's own baseline). A child's baseline is the RSS it reported
+    itself just before allocating; for a child that reported none, the lowest RSS sampled for it
+    up to the peak. Samples after the peak are no baseline: a worker that is exiting at the end
+    of the run unmaps its memory and can be caught with almost none."""
     lab = str(doc.get("lab_pid", ""))
     samples = [
         {pid: int(rss) for pid, rss in s.get("rss_bytes", {}).items() if pid != lab}
@@ -27,15 +29,18 @@ def children_at_peak(doc: Doc) -> tuple[int, int]:
     samples = [s for s in samples if s]
     if not samples:
         return 0, 0
-    baseline: dict[str, int] = {}
-    for s in samples:
+    at = max(range(len(samples)), key=lambda i: sum(samples[i].values()))
+    peak = samples[at]
+    sampled: dict[str, int] = {}
+    for s in samples[: at + 1]:
         for pid, rss in s.items():
-            baseline[pid] = min(rss, baseline.get(pid, rss))
+            sampled[pid] = min(rss, sampled.get(pid, rss))
+    reported: dict[str, int] = {}
     for r in results(doc):
-        if isinstance(r, dict) and str(r.get("pid")) in baseline and r.get("rss_before"):
-            pid = str(r["pid"])
-            baseline[pid] = min(baseline[pid], int(r["rss_before"]))
-    peak = max(samples, key=lambda s: sum(s.values()))
+        if isinstance(r, dict) and r.get("rss_before"):
+            pid, before = str(r.get("pid")), int(r["rss_before"])
+            reported[pid] = min(before, reported.get(pid, before))
+    baseline = {**sampled, **reported}
     return sum(peak.values()), sum(rss - baseline[pid] for pid, rss in peak.items())
 
 
