@@ -17,8 +17,10 @@ import pytest
 
 from server.cli import main as cli_main
 from server.lab.replay import replay_log
+from server.render import svg
 from server.render.live import LiveView
 from server.settings import Settings
+from server.web.views import LiveViews
 from tests.test_api import serve, start, wait_until_finished
 
 
@@ -153,19 +155,39 @@ def test_the_run_page_shows_the_command_endpoint_protocol_and_client_figures(
 
 
 def test_a_killed_worker_is_marked_on_the_lane_chart(server_run: dict[str, Any]) -> None:
-    doc = {**server_run, "executor_info": {**server_run["executor_info"]}}
-    t_kill = round(doc["wall_s"] / 2, 6)
-    doc["executor_info"]["kills"] = [{"pid": 4242, "t_s": t_kill}]
+    t_kill = round(server_run["wall_s"] / 2, 6)
+    kill = {"pid": 4242, "t_s": t_kill}
+    samples = [dict(s) for s in server_run["samples"]]
+    samples[len(samples) // 2]["kills"] = [kill]  # as the run logs it: with the next sample
+    doc = {**server_run, "samples": samples}
     view = LiveView(doc["id"], doc["tasks_requested"], "t")
-    view.server, view.kills = True, doc["executor_info"]["kills"]
+    view.server = True
     view.apply(replay_log(doc).messages)
+    assert view.kills == [kill]
     chart = view.lane_chart(doc["wall_s"])
     x = f"{t_kill * 1000:.3f}".rstrip("0").rstrip(".")
     assert f'<line class="kill" x1="{x}" x2="{x}"' in chart  # in ms, like the bars
-    assert re.search(r'<span class="kill" style="left:50\.0\d\d%">kill -9 pid 4242</span>', chart)
+    # The label's place: t_kill seconds of the chart's, at 100 / wall_s percent per second.
+    assert re.search(
+        rf'<div class="kill-marks" style="--per-s:{100 / doc["wall_s"]:.6g}%" aria-hidden="true">'
+        rf'<span class="kill" style="--t:{t_kill:.4f}">kill -9 pid 4242</span></div>',
+        chart,
+    )
+    # The per-frame style places it too: while a run goes, it moves with the growing time axis.
+    assert f".kill-marks .kill{{--per-s:{100 / doc['wall_s']:.6g}%}}" in view.clock(1.0)
+    assert ".kill-marks .kill{--per-s:25%}" in svg.clock_style("r", 4.0, 2.0, kills=True)
     plain = LiveView(doc["id"], doc["tasks_requested"], "t")
-    plain.apply(replay_log(doc).messages)
-    assert "kill" not in plain.lane_chart(doc["wall_s"])
+    plain.apply(replay_log(server_run).messages)
+    assert "kill" not in plain.lane_chart(doc["wall_s"]) + plain.clock(1.0)
+
+
+def test_a_run_stored_before_kills_travelled_with_samples_still_shows_them(
+    server_run: dict[str, Any],
+) -> None:
+    kill = {"pid": 4242, "t_s": 0.01}
+    doc = {**server_run, "executor_info": {**server_run["executor_info"], "kills": [kill]}}
+    views = LiveViews(None, 0.1)  # type: ignore[arg-type]  # documents need no run manager
+    assert views.for_document(doc).kills == [kill]
 
 
 # --- the dashboard form ------------------------------------------------------------------------

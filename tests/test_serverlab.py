@@ -52,10 +52,14 @@ def wait_gone(pids: list[int], within_s: float = 5.0) -> None:
 def run_server(
     workload: str, tasks: int, workers: int, params: dict[str, Any], **server: Any
 ) -> dict[str, Any]:
+    return execute(workload, tasks, workers, params, **server).document()
+
+
+def execute(workload: str, tasks: int, workers: int, params: dict[str, Any], **server: Any) -> Run:
     spec = make_spec(workload, "server", tasks, workers, params, server=server)
     run = Run(spec)
     asyncio.run(run.execute(time_limit_s=60))
-    return run.document()
+    return run
 
 
 # --- the target app, in process ------------------------------------------------------------------
@@ -198,12 +202,19 @@ def test_a_run_is_an_ordinary_document_with_the_servers_lanes_and_client_metrics
 
 
 def test_a_killed_worker_fails_its_requests_and_the_supervisor_replaces_it() -> None:
-    d = run_server(
+    run = execute(
         "io", 40, 2, {"ms": 300}, setup="uvicorn", endpoint="async", concurrency=8, kill_at_ms=700
     )
+    d = run.document()
     assert d["status"] == "done", d["error"]
     info = d["executor_info"]
     assert len(info["kills"]) == 1
+    # The kill travels with the next sample, while the load goes on (so the chart marks it live).
+    events = [(m.event, m.data) for m in run.log.messages]
+    at = next(i for i, (e, data) in enumerate(events) if e == "sample" and data.get("kills"))
+    assert events[at][1]["kills"] == info["kills"]
+    assert any(e == "task" for e, _ in events[at + 1 :]), "the kill was only logged at the end"
+    assert sum(len(s.get("kills", [])) for s in d["samples"]) == 1
     killed = info["kills"][0]["pid"]
     new = [w["pid"] for w in info["workers_ready"] if w["t_s"] > info["kills"][0]["t_s"]]
     assert new, "uvicorn did not replace the killed worker"

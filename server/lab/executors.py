@@ -148,6 +148,11 @@ class Executor:
     def describe(self) -> dict[str, Any]:
         return {}
 
+    def kills(self) -> list[dict[str, Any]]:
+        """Workers this executor killed on purpose so far, ``[{"pid", "t_s"}]`` on the run's
+        clock (the server lab's fault demo); they travel with the run's samples."""
+        return []
+
     def metrics(self) -> dict[str, Any]:
         """Metrics only this executor can measure, added to the run's."""
         return {}

@@ -118,6 +118,7 @@ class Run:
         )
         self.log = RunLog()
         self.samples: list[dict[str, Any]] = []
+        self._kills_sent = 0
         self.t0_ns: int | None = None
         self.end_ns: int | None = None
         self._cancel = threading.Event()
@@ -188,12 +189,12 @@ class Run:
             await asyncio.wait([finished], timeout=FRAME_S)
             now = perf_counter_ns()
             if now >= next_sample:
-                self._add_sample(sampler.sample())
+                self._add_sample(sampler.sample(), executor)
                 next_sample = now + int(INTERVAL_S * 1e9)
             self._drain()
             if now >= deadline:
                 self.cancel(f"time limit of {time_limit_s:g} s reached")
-        self._add_sample(sampler.sample())
+        self._add_sample(sampler.sample(), executor)
         self._drain()
         error = finished.exception()
         if self._cancel.is_set():
@@ -245,7 +246,10 @@ class Run:
         if lanes or tasks:
             log.notify()
 
-    def _add_sample(self, sample: dict[str, Any]) -> None:
+    def _add_sample(self, sample: dict[str, Any], executor: Executor) -> None:
+        kills = executor.kills()
+        if len(kills) > self._kills_sent:  # a worker killed since the last sample (fault demo)
+            sample["kills"], self._kills_sent = kills[self._kills_sent :], len(kills)
         self.samples.append(sample)
         self.log.append(EventName.SAMPLE, lambda: sample)
         self.log.notify()

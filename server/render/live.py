@@ -48,6 +48,7 @@ class Changes:
     grown: dict[int, None] = field(default_factory=dict)
     ended: dict[int, None] = field(default_factory=dict)
     samples: bool = False
+    kills: bool = False
     status: bool = False
 
     def __bool__(self) -> bool:
@@ -90,7 +91,7 @@ class LiveView:
         self._density_at = -1.0
         #: A server-lab run: its counters add the client's view (requests, latency, throughput).
         self.server = False
-        #: The server lab's fault demo: ``[{"pid", "t_s"}]``, known once the run has ended.
+        #: The server lab's fault demo: ``[{"pid", "t_s"}]``, from the samples that carry them.
         self.kills: list[dict[str, Any]] = []
 
     # --- folding the run log ----------------------------------------------------------------------
@@ -109,6 +110,9 @@ class LiveView:
             elif m.event == EventName.SAMPLE:
                 self.samples.append(d)
                 ch.samples = True
+                if d.get("kills"):
+                    self.kills.extend(d["kills"])
+                    ch.kills = True
             elif m.event == EventName.STATUS:
                 self.status, self.error = d["status"], d.get("error")
                 if RunStatus(self.status).finished:
@@ -198,7 +202,9 @@ class LiveView:
         return self._el(
             "div",
             "clock",
-            f"<style>{svg.clock_style(self.run_id, span, span if self.finished else now)}</style>",
+            "<style>"
+            f"{svg.clock_style(self.run_id, span, span if self.finished else now, bool(self.kills))}"
+            "</style>",
             oob,
             "clock",
         )
@@ -465,8 +471,8 @@ class LiveView:
         redraw_density = ch.status or ch.new_lanes or now - self._density_at >= DENSITY_EVERY_S
         if redraw_density and (self.lane_density or self.task_density):
             self._density_at = now
-        # The kills are known once the run has ended: the chart is redrawn once to mark them.
-        if (self.lane_density and redraw_density) or ch.new_lanes or (ch.status and self.kills):
+        # A kill is drawn as a line across the lanes: redraw them once to add it.
+        if (self.lane_density and redraw_density) or ch.new_lanes or ch.kills:
             out.append(self.lane_chart(now, True))
         elif not self.lane_density:
             out.extend(self._bar_swaps("L", ch, lambda t: f"Llane-{self.run_id}-{t['lane']}"))

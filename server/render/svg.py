@@ -76,13 +76,17 @@ def bar_inner(run_id: str, task: Mapping[str, Any], y: float, h: float, tip: str
     return flight_rect(task, run_id, y, h, tip) + run_rects(task["running"], y, h)
 
 
-def clock_style(run_id: str, span: float, now: float) -> str:
-    """The per-frame CSS that scales time into the chart width and moves the "now" clip."""
+def clock_style(run_id: str, span: float, now: float, kills: bool = False) -> str:
+    """The per-frame CSS that scales time into the chart width and moves the "now" clip (and
+    the labels of :func:`kill_labels`, which are HTML and so outside the scaled SVG)."""
     scale = VIEW_W / max(span * 1000, 1.0)
-    return (
+    css = (
         f"#run-{run_id} .timescale{{transform:scaleX({scale:.6g})}}"
         f"#run-{run_id} .now-clip{{width:{max(now * 1000, 0):.1f}px}}"
     )
+    if kills:
+        css += f"#run-{run_id} .kill-marks .kill{{--per-s:{100 / max(span, 1e-3):.6g}%}}"
+    return css
 
 
 def kill_lines(
@@ -111,14 +115,19 @@ def kill_lines(
 
 def kill_labels(kills: Iterable[Mapping[str, Any]], span: float) -> str:
     """HTML labels for :func:`kill_lines`, placed over the chart at the same times (SVG text would
-    be stretched with the chart)."""
+    be stretched with the chart). A label sits at ``--t`` seconds times ``--per-s`` (the percent
+    of the chart's width one second takes), which a live page's :func:`clock_style` updates."""
     labels = "".join(
-        f'<span class="kill" style="left:{100 * min(max(float(k["t_s"]) / span, 0.0), 1.0):.3f}%">'
+        f'<span class="kill" style="--t:{max(float(k["t_s"]), 0.0):.4f}">'
         f"kill -9 pid {escape(str(k['pid']))}</span>"
         for k in kills
-        if span > 0
     )
-    return f'<div class="kill-marks" aria-hidden="true">{labels}</div>' if labels else ""
+    if not labels or span <= 0:
+        return ""
+    return (
+        f'<div class="kill-marks" style="--per-s:{100 / span:.6g}%" aria-hidden="true">'
+        f"{labels}</div>"
+    )
 
 
 def nice_step(span: float, target: int = 6) -> float:

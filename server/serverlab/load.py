@@ -31,6 +31,7 @@ from server.types import ExecutorId, LaneKind, TaskStatus
 
 #: A request that has not been answered after this long fails (the run's own time limit is longer).
 REQUEST_TIMEOUT_S = 90.0
+KILL_POLL_S = 0.005  # how often the fault demo looks for a busy worker to kill
 
 
 def _s(ns: int, t0: int) -> float:
@@ -57,6 +58,7 @@ class ServerLoad(Executor):
         self._ready: dict[int, int] = {}  # worker pid -> when it said it was ready (ns)
         self._loop_tid: dict[int, int] = {}  # worker pid -> its event loop's thread id
         self._where: dict[int, tuple[int, int]] = {}  # task -> (pid, tid) from its start report
+        self._serving: dict[int, int] = {}  # task -> pid, from its start report to its answer
         self._client: list[tuple[int, int, bool]] = []  # (sent ns, received ns, ok)
         self._kills: list[tuple[int, int]] = []  # (pid, ns)
         self._versions: set[str] = set()
@@ -103,6 +105,7 @@ class ServerLoad(Executor):
                 self._loop_tid[pid] = tid
         elif kind == "start" and len(record) == 5:
             self._where[int(record[1])] = (int(record[2]), int(record[3]))
+            self._serving[int(record[1])] = int(record[2])
             self.batch.send(tuple(record))
         elif kind == "progress" and len(record) == 3:
             self.batch.send(tuple(record))
@@ -202,6 +205,7 @@ class ServerLoad(Executor):
             self._failed(i, sent, perf_counter_ns(), TaskStatus.ERROR, _describe(exc))
             return
         record = body["record"]
+        self._serving.pop(i, None)
         pid, tid = int(body["pid"]), int(body["tid"])
         if body.get("lane_kind") == "loop":
             self._loop_tid.setdefault(pid, tid)
@@ -224,6 +228,7 @@ class ServerLoad(Executor):
 
     def _failed(self, i: int, sent: int, received: int, status: TaskStatus, error: str) -> None:
         t0 = self.batch.t0_ns
+        self._serving.pop(i, None)
         pid, tid = self._where.get(i, self.NO_WORKER)
         with self._lock:
             self._client.append((sent, received, False))
@@ -237,16 +242,20 @@ class ServerLoad(Executor):
         self.batch.send(("end", i, pid, tid, sent, received, 0, [], status, error, result))
 
     async def _kill_later(self) -> None:
-        """The fault demo: kill -9 the worker serving the most requests right now."""
+        """The fault demo: kill -9 the worker serving the most requests right now. If at that
+        moment no worker is serving any (between two waves of requests), wait for one that is:
+        the demo is about the requests a dead worker takes with it."""
         await asyncio.sleep(self.options.kill_at_ms / 1000)
-        busy: dict[int, int] = {}
-        for pid, _ in self._where.values():
-            busy[pid] = busy.get(pid, 0) + 1
-        with self._lock:
-            candidates = [p for p in self._ready if _alive(p)]
-        if not candidates:
-            return
-        victim = max(candidates, key=lambda p: busy.get(p, 0))
+        while True:
+            busy: dict[int, int] = {}
+            for pid in list(self._serving.values()):
+                busy[pid] = busy.get(pid, 0) + 1
+            with self._lock:
+                candidates = [p for p in self._ready if busy.get(p) and _alive(p)]
+            if candidates:
+                break
+            await asyncio.sleep(KILL_POLL_S)  # cancelled when the load ends
+        victim = max(candidates, key=lambda p: busy[p])
         with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGKILL)
             self._kills.append((victim, perf_counter_ns()))
@@ -266,11 +275,15 @@ class ServerLoad(Executor):
             "http_versions": sorted(self._versions),
             # Times on the run's clock; workers ready before the load started have t_s <= 0.
             "workers_ready": [{"pid": p, "t_s": _s(ns, t0) if t0 else 0.0} for p, ns in ready],
-            "kills": [{"pid": p, "t_s": _s(ns, t0)} for p, ns in self._kills],
+            "kills": self.kills(),
         }
         if self.setup.interface == "wsgi":
             info.pop("threads")
         return info
+
+    def kills(self) -> list[dict[str, Any]]:
+        t0 = self.batch.t0_ns
+        return [{"pid": p, "t_s": _s(ns, t0)} for p, ns in list(self._kills)]
 
     def metrics(self) -> dict[str, Any]:
         with self._lock:

@@ -44,7 +44,6 @@ class LiveViews:
         view = self._views.get(run.id)
         if view is not None and not view.done and len(run.log.messages) > view.log_pos:
             # Through step(), so the catch-up is also a frame that every watching page receives.
-            self._note_kills(run, view)
             view.step(run.log.after(view.log_pos), self.now(run))
         if view is None:
             doc = run.document()
@@ -52,8 +51,6 @@ class LiveViews:
             view.server = run.spec.server is not None
             self._remember(run.id, view)
             view.queue_position = self.manager.queue_position(run.id)
-            if run.log.closed:
-                view.kills = _kills(doc)
             view.step(run.log.after(0), self.now(run))
             if run.log.closed:
                 view.done = True
@@ -66,17 +63,10 @@ class LiveViews:
     def for_document(self, doc: dict[str, Any]) -> LiveView:
         view = LiveView(doc["id"], doc["tasks_requested"], run_title(doc))
         view.server = doc.get("executor") == "server"
-        view.kills = _kills(doc)
         view.apply(replay_log(doc).messages)
+        view.kills = view.kills or _kills(doc)  # runs stored before kills travelled with samples
         view.done = True
         return view
-
-    @staticmethod
-    def _note_kills(run: Run, view: LiveView) -> None:
-        """Before the final status is folded in: the fault demo's kills, for the final frame."""
-        options = run.spec.server
-        if run.log.closed and options is not None and options.kill_at_ms and not view.kills:
-            view.kills = _kills(run.document())
 
     @staticmethod
     def now(run: Run) -> float:
@@ -89,8 +79,6 @@ class LiveViews:
         while True:
             closed = run.log.closed
             view.queue_position = self.manager.queue_position(run.id)
-            if closed:
-                self._note_kills(run, view)
             view.step(run.log.after(view.log_pos), self.now(run))
             if closed:
                 break
