@@ -63,7 +63,7 @@ def _post(client: httpx.Client, server: Any, executor: str = "server") -> httpx.
         ({"concurrency": 501}, ["body", "server", "concurrency"], "from 0 to 500"),
         ({"threads": 0}, ["body", "server", "threads"], "from 1 to 1000"),
         ({"kill_at_ms": -5}, ["body", "server", "kill_at_ms"], "from 0 to 60000"),
-        ({"http2": True}, ["body", "server", "http2"], "hypercorn"),
+        ({"http2": True}, ["body", "server", "http2"], "hypercorn, granian"),
         ({"turbo": 1}, ["body", "server", "turbo"], "concurrency, endpoint, http2"),
         ({"concurrency": "many"}, ["body", "server", "concurrency"], "integer"),
         ({"http2": "yes"}, ["body", "server", "http2"], "boolean"),
@@ -101,7 +101,7 @@ def test_workloads_describe_the_server_options(client: httpx.Client) -> None:
     assert "server_options" not in executors["threads"]
     described = executors["server"]["server_options"]
     setups = {s["id"]: s for s in described["setups"]}
-    assert set(setups) == {"uvicorn", "gunicorn", "gunicorn-sync", "hypercorn"}
+    assert set(setups) == {"uvicorn", "gunicorn", "gunicorn-sync", "hypercorn", "granian"}
     assert all(s["title"] for s in setups.values())
     assert setups["gunicorn-sync"]["endpoints"] == ["sync"]
     assert [e["id"] for e in described["endpoints"]] == ["async", "async-blocking", "sync"]
@@ -116,7 +116,7 @@ def test_workloads_describe_the_server_options(client: httpx.Client) -> None:
         "help": "",
     }
     assert (options["kill_at_ms"]["min"], options["kill_at_ms"]["unit"]) == (0, "ms")
-    assert options["http2"]["allowed_with"] == ["hypercorn"]
+    assert options["http2"]["allowed_with"] == ["hypercorn", "granian"]
 
 
 def test_a_real_server_run_ends_done_with_lanes_of_the_servers_workers(
@@ -230,7 +230,7 @@ def test_the_form_keeps_the_server_choices_when_the_workload_changes(
     [
         ({"server.setup": "nginx"}, "server.setup", "is not one of: uvicorn"),
         ({"server.concurrency": "lots"}, "server.concurrency", "an integer from 0 to 500"),
-        ({"server.http2": "true"}, "server.http2", "use hypercorn"),
+        ({"server.http2": "true"}, "server.http2", "use hypercorn, granian"),
         ({"server.setup": "gunicorn-sync", "server.endpoint": "async"}, "server.endpoint", "sync"),
     ],
 )

@@ -33,7 +33,7 @@ class ServerOptions:
     threads: int = 40
     #: Kill -9 one worker this many milliseconds into the load; 0 never.
     kill_at_ms: int = 0
-    #: Speak HTTP/2 (cleartext, prior knowledge) instead of HTTP/1.1: hypercorn only.
+    #: Speak HTTP/2 (cleartext, prior knowledge) instead of HTTP/1.1: hypercorn and granian.
     http2: bool = False
 
     def in_flight(self, tasks: int) -> int:

@@ -85,6 +85,15 @@ SETUPS: dict[str, Setup] = {
             args=f"hypercorn -w {{workers}} -b 127.0.0.1:{{port}} --graceful-timeout 2 {_QUIET} {{app}}",
             http2=True,
         ),
+        Setup(
+            "granian",
+            "granian --workers N (a server written in Rust; HTTP/1.1 and HTTP/2)",
+            "asgi",
+            supervised=True,
+            args="granian --interface asgi --host 127.0.0.1 --port {port} --workers {workers} "
+            f"--http auto --respawn-failed-workers --workers-kill-timeout 2 {_QUIET} {{app}}",
+            http2=True,
+        ),
     )
 }
 
