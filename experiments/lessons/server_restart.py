@@ -58,17 +58,17 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
                 f"pid {r['new']} ready {r['after_s']:.2f} s later and serving "
                 f"{r['served_by_new']} requests; {failed(doc)} requests failed"
             )
-    text = "; ".join(parts) + "."
+    text = ".\n".join(parts) + ".\n"
     if replaced == 2:
         text += (
-            " Both supervisors replaced the dead worker within seconds. The requests that "
+            "Both supervisors replaced the dead worker within seconds. The requests that "
             "failed (red) were the ones the killed worker was handling: its open connections "
             "died with it. Uvicorn has restarted dead workers since version 0.30, so the claim "
             "that only gunicorn can supervise workers is out of date."
         )
     else:
         text += (
-            f" Not every supervisor replaced its worker within {SOON_S:g} s in this run; see the "
+            f"Not every supervisor replaced its worker within {SOON_S:g} s in this run; see the "
             "lanes above."
         )
     return Verdict(text, facts)
