@@ -88,7 +88,7 @@ _GRANIAN = (
 LESSON = Lesson(
     id="server-http2",
     title="Server: HTTP/2 and other servers",
-    summary="The same ASGI app under hypercorn and granian, over HTTP/1.1 and over HTTP/2.",
+    summary=f"The same ASGI app under {' and '.join(SERVERS)}, over HTTP/1.1 and over HTTP/2.",
     explanation=(
         "Uvicorn is not the only ASGI server. Hypercorn, for one, also speaks HTTP/2 (and HTTP/3), "
         "where many requests share one connection as parallel streams. Any ASGI app runs "
