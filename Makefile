@@ -45,7 +45,7 @@ bench: install
 	$(PY) -m bench
 
 lint: install
-	$(PY) -m pip install --quiet ruff mypy
+	$(PY) -m pip install --quiet -e '.[test,servers,dev]'
 	$(VENV)/bin/ruff check server experiments tests bench
 	$(VENV)/bin/mypy
 

@@ -10,6 +10,8 @@ from experiments.registry import Param, workload
 MS = Param("ms", int, 100, 1, 60_000, "CPU time of one task on an idle core", "ms")
 
 _loops_per_ms: int | None = None
+CALIBRATION_LOOPS = 100_000  # one trial: about 6 ms of CPU
+CALIBRATION_LIMIT_S = 0.5  # however unsettled the speed, calibrating stops after this long
 
 
 def spin(loops: int) -> int:
@@ -21,12 +23,22 @@ def spin(loops: int) -> int:
 
 
 def loops_per_ms() -> int:
-    """How many :func:`spin` loops take one millisecond of CPU here (measured once per process)."""
+    """How many :func:`spin` loops take one millisecond of CPU here (measured once per process).
+
+    Trials of about 6 ms run until the speed stops improving: a process's first tens of
+    milliseconds run slower (a core clocking up from idle, caches filling), and a calibration made
+    then would make every later task shorter than asked for. The fastest trial counts, since a
+    disturbance only ever makes a trial slower."""
     global _loops_per_ms
     if _loops_per_ms is None:
-        spin(20_000)  # warm up
-        trials = sorted(_time_spin(100_000) for _ in range(5))
-        _loops_per_ms = max(1, round(100_000 / (trials[2] / 1e6)))  # the median trial
+        trials: list[int] = []
+        deadline = time.perf_counter() + CALIBRATION_LIMIT_S
+        while True:
+            trials.append(_time_spin(CALIBRATION_LOOPS))
+            settled = len(trials) >= 8 and min(trials[-4:]) >= 0.98 * min(trials[:-4])
+            if settled or time.perf_counter() > deadline:
+                break
+        _loops_per_ms = max(1, round(CALIBRATION_LOOPS / (min(trials) / 1e6)))
     return _loops_per_ms
 
 

@@ -48,7 +48,8 @@ class Param:
             if self.type is int:
                 if isinstance(raw, float) and not raw.is_integer():
                     raise ValueError
-                value = int(raw) if not isinstance(raw, str) else int(raw.strip())
+                # raw may be any object: int() raises TypeError for what it cannot convert (caught below)
+                value = int(raw) if not isinstance(raw, str) else int(raw.strip())  # type: ignore[call-overload]
             else:
                 value = float(raw)  # type: ignore[arg-type]
                 if value != value or value in (float("inf"), float("-inf")):

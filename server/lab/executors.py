@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter_ns
 from typing import Any, ClassVar
@@ -94,11 +94,13 @@ async def run_stepped(
         return workload.call(task_id, params, run_id)
 
     status, error, result = TaskStatus.OK, None, None
+    coro: Awaitable[object]
     try:
         if blocking or workload.afn is None:
             coro = inline()
         else:
             coro = workload.call_awaitable(task_id, params, run_id)
+        # Stepped needs a coroutine; afn is typed Awaitable but every registered one is an async def.
         result = await Stepped(coro, intervals)  # type: ignore[arg-type]
     except (asyncio.CancelledError, TaskCancelled):
         status, error = TaskStatus.CANCELLED, "the run was cancelled"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from server.lab.probe import Record
 from server.types import LaneKind, TaskStatus
@@ -100,24 +101,24 @@ class Recorder:
         inbox, tasks = self._inbox, self.tasks
         while inbox:
             rec = inbox.popleft()
-            kind, task_id = rec[0], rec[1]
-            task = tasks.get(task_id)  # type: ignore[call-overload]
+            kind, task_id = rec[0], cast(int, rec[1])  # every record's second field is its task id
+            task = tasks.get(task_id)
             if kind == "start":
                 if task is None:
                     lane = self._lane(rec[2], rec[3], new_lanes)  # type: ignore[arg-type]
                     task = tasks[task_id] = TaskState(task_id, lane, rec[4])  # type: ignore[arg-type]
-                    changed[task_id] = task  # type: ignore[index]
+                    changed[task_id] = task
             elif kind == "progress":
                 if task is not None and not task.ended:
                     task.intervals.extend(rec[2])  # type: ignore[arg-type]
-                    changed[task_id] = task  # type: ignore[index]
+                    changed[task_id] = task
             elif kind == "end":
                 if task is None:
                     lane = self._lane(rec[2], rec[3], new_lanes)  # type: ignore[arg-type]
                     task = tasks[task_id] = TaskState(task_id, lane, rec[4])  # type: ignore[arg-type]
                 if not task.ended:
                     self._end(task, rec)
-                    changed[task_id] = task  # type: ignore[index]
+                    changed[task_id] = task
         return new_lanes, list(changed.values())
 
     def cancel_in_flight(self, end_ns: int, reason: str) -> list[TaskState]:
@@ -148,7 +149,7 @@ class Recorder:
         # The end record carries every interval; keep the list object (snapshots index into it).
         task.intervals[:] = intervals  # type: ignore[call-overload]
         task.cpu_ns = cpu_ns  # type: ignore[assignment]
-        task.status = TaskStatus(status)
+        task.status = TaskStatus(cast(str, status))
         task.error = error  # type: ignore[assignment]
         task.result = result
         task.end_ns = end_ns  # type: ignore[assignment]

@@ -236,6 +236,7 @@ class Run:
 
     def _log_changes(self, lanes: list[Lane], tasks: list[TaskState]) -> None:
         t0, log = self.t0_ns, self.log
+        assert t0 is not None  # both callers run after the clock origin is set
         for lane in lanes:
             log.append(EventName.LANE, functools.partial(lane_view, lane))
         for task in tasks:

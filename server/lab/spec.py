@@ -88,7 +88,7 @@ def _int(name: str, raw: object, lo: int, hi: int) -> int:
     try:
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise ValueError
-        value = int(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[call-overload]
+        value: int = int(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise InvalidParameter(name, f"{raw!r} is not {allowed}") from None
     if not lo <= value <= hi:

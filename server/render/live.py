@@ -563,7 +563,7 @@ def _mean(values: list[float]) -> float:
 def _nice_ceiling(v: float, floor: float = 1.0) -> float:
     if v <= floor:
         return floor
-    mag = 10 ** math.floor(math.log10(v))
+    mag: float = 10 ** math.floor(math.log10(v))
     for m in (1, 2, 2.5, 5, 10):
         if v <= m * mag:
             return m * mag

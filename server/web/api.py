@@ -44,7 +44,9 @@ class ServerRequest(BaseModel):
     # Unknown names pass through to the lab's own check, whose message lists the allowed ones.
     model_config = ConfigDict(extra="allow")
 
-    setup: str | None = Field(None, description="uvicorn, gunicorn, gunicorn-sync, hypercorn or granian")
+    setup: str | None = Field(
+        None, description="uvicorn, gunicorn, gunicorn-sync, hypercorn or granian"
+    )
     endpoint: str | None = Field(
         None, description="async, async-blocking or sync (default: async; sync for gunicorn-sync)"
     )
@@ -54,7 +56,9 @@ class ServerRequest(BaseModel):
     )
     threads: StrictInt | None = Field(None, description=server_options.HELP["threads"])
     kill_at_ms: StrictInt | None = Field(None, description=server_options.HELP["kill_at_ms"])
-    http2: StrictBool | None = Field(None, description="HTTP/2 instead of HTTP/1.1 (hypercorn, granian)")
+    http2: StrictBool | None = Field(
+        None, description="HTTP/2 instead of HTTP/1.1 (hypercorn, granian)"
+    )
 
 
 class RunRequest(BaseModel):

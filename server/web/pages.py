@@ -250,7 +250,7 @@ async def run_stream(
     if last_event_id and last_event_id.isdigit():
         last = int(last_event_id)
 
-    async def frames() -> AsyncIterator[ServerSentEvent]:
+    async def frames() -> AsyncIterator[ServerSentEvent | bytes]:
         nonlocal last
         if last > len(view.frames) or len(view.frames) - last > MAX_BACKLOG:
             last = len(view.frames)
