@@ -441,3 +441,18 @@ def test_a_run_the_last_server_left_running_shows_as_failed(tmp_path: Path) -> N
         assert client.get("/api/runs").json()[0]["status"] == "failed"
         events, closed = read_events(client, "orphan")
         assert closed and [(e.event, e.data["status"]) for e in events] == [("status", "failed")]
+
+
+def test_a_run_page_opened_just_after_the_end_is_not_live(tmp_path: Path) -> None:
+    # Frames once a second: the page watching the run made a drive job that is now asleep. A page
+    # opened the moment the API says "done" must show the finished run, not a stream to wait on.
+    with (
+        serve(Settings(data_dir=tmp_path, frame_interval_s=1.0)) as url,
+        httpx.Client(base_url=url, timeout=10) as c,
+    ):
+        run = start(c, workload="io", executor="sequential", tasks=2, params={"ms": 150})
+        assert "hx-sse:connect" in c.get(f"/runs/{run['id']}").text  # live while it runs
+        wait_until_finished(c, run["id"])
+        page = c.get(f"/runs/{run['id']}").text
+        assert "hx-sse:connect" not in page
+        assert "2 tasks in" in page

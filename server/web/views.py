@@ -45,6 +45,11 @@ class LiveViews:
         if view is not None and not view.done and len(run.log.messages) > view.log_pos:
             # Through step(), so the catch-up is also a frame that every watching page receives.
             view.step(run.log.after(view.log_pos), self.now(run))
+        if view is not None and not view.done and run.log.closed:
+            # Every message is folded in, the final status too: the run is over for this page,
+            # even if the drive job has not woken up to say so yet.
+            view.done = True
+            view.notify()
         if view is None:
             doc = run.document()
             view = LiveView(run.id, run.spec.tasks, run_title(doc))
