@@ -48,8 +48,9 @@ class Param:
             if self.type is int:
                 if isinstance(raw, float) and not raw.is_integer():
                     raise ValueError
-                # raw may be any object: int() raises TypeError for what it cannot convert (caught below)
-                value = int(raw) if not isinstance(raw, str) else int(raw.strip())  # type: ignore[call-overload]
+                # raw may be any object: int() raises TypeError for what it cannot convert, which
+                # is caught below.
+                value = int(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[call-overload]
             else:
                 value = float(raw)  # type: ignore[arg-type]
                 if value != value or value in (float("inf"), float("-inf")):

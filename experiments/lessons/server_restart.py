@@ -102,8 +102,9 @@ LESSON = Lesson(
         "0.30 that does the same, so older advice that uvicorn needs gunicorn for this no longer "
         "holds.",
         f"Here {REQUESTS} requests of {SLEEP_MS} ms go {IN_FLIGHT} at a time to two workers. "
-        f"{KILL_AT_MS / 1000:g} s in, the lab sends SIGKILL to the worker with the most requests in flight. Watch its lane "
-        "stop, its requests turn red, and a new lane appear when the replacement starts serving.",
+        f"{KILL_AT_MS / 1000:g} s in, the lab sends SIGKILL to the worker with the most requests "
+        "in flight. Watch its lane stop, its requests turn red, and a new lane appear when the "
+        "replacement starts serving.",
     ),
     steps=(_step(UVICORN, "uvicorn"), _step(GUNICORN, "gunicorn")),
     judge=judge,

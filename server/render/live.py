@@ -199,12 +199,11 @@ class LiveView:
 
     def clock(self, now: float, oob: bool = False) -> str:
         span = self.span(now)
+        style = svg.clock_style(self.run_id, span, span if self.finished else now, bool(self.kills))
         return self._el(
             "div",
             "clock",
-            "<style>"
-            f"{svg.clock_style(self.run_id, span, span if self.finished else now, bool(self.kills))}"
-            "</style>",
+            f"<style>{style}</style>",
             oob,
             "clock",
         )

@@ -1,5 +1,5 @@
-"""The server lab: real web servers (uvicorn, gunicorn, hypercorn, granian) serving the lab's workloads, under
-HTTP load from the lab, recorded as ordinary runs.
+"""The server lab: real web servers (uvicorn, gunicorn, hypercorn, granian) serving the lab's
+workloads, under HTTP load from the lab, recorded as ordinary runs.
 
 How the pieces fit, in the direction the data flows:
 

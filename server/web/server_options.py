@@ -22,7 +22,8 @@ HELP = {
     "endpoint": "the kind of endpoint that runs the workload; default: async (sync for a WSGI setup)",
     "concurrency": f"requests in flight at once; 0 sends them all at once (up to {MAX_CONCURRENCY})",
     "threads": "the ASGI app's thread pool for plain def endpoints (AnyIO's default is 40)",
-    "kill_at_ms": "kill -9 the worker serving the most requests this many ms into the load; 0 never",
+    "kill_at_ms": "kill -9 the worker with the most requests in flight this many ms into the load; "
+    "0 never",
     "http2": "speak HTTP/2 (cleartext) instead of HTTP/1.1",
 }
 UNITS = {"kill_at_ms": "ms"}
