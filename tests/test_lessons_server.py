@@ -409,7 +409,26 @@ def test_s6_both_supervisors_replace_the_killed_worker() -> None:
     assert "worker pid 22 killed at 1.5 s, new worker pid 23 ready 1.00 s later" in v.text
     assert "Both supervisors replaced the dead worker within seconds" in v.text
     assert "Not every supervisor" not in v.text
+    assert "That replacement was slow" not in v.text
     facts_match_the_lesson("server-restart", f)
+
+
+def test_s6_explains_a_uvicorn_replacement_that_waited_for_a_health_check() -> None:
+    # Measured on CI: the kill landed while uvicorn's ping to that worker was unanswered.
+    v = s6.judge(
+        {
+            s6.UVICORN: s6_doc(11, (13, 6.9), 5, {11: 10, 12: 110, 13: 19}, (11, 12)),
+            s6.GUNICORN: s6_doc(22, (23, 4.5), 6, {21: 35, 22: 10, 23: 9}, (21, 22)),
+        }
+    )
+    assert v.facts["restart_s_uvicorn"] == 5.4
+    uvicorn_line = next(line for line in v.text.splitlines() if line.startswith(s6.UVICORN))
+    assert "ready 5.40 s later" in uvicorn_line
+    assert "waits up to 5 s for the answer (--timeout-worker-healthcheck)" in uvicorn_line
+    # gunicorn's master is told of a death at once (SIGCHLD): a slow start is not explained so
+    gunicorn_line = next(line for line in v.text.splitlines() if line.startswith(s6.GUNICORN))
+    assert "ready 3.00 s later" in gunicorn_line and "ping" not in gunicorn_line
+    assert "Both supervisors replaced the dead worker within seconds" in v.text
 
 
 def test_s6_restart_finds_the_first_worker_ready_after_the_kill() -> None:

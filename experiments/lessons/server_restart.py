@@ -8,9 +8,15 @@ from typing import Any
 from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict
 from experiments.lessons.serverlab import failed, info, served
 
-# The kill comes early enough that, after the supervisor's replacement is up (about 1 s for
-# uvicorn), seconds of load remain for it to take its share of.
-REQUESTS, SLEEP_MS, IN_FLIGHT, KILL_AT_MS = 72, 500, 8, 1000
+# The load (144 requests, 8 at a time, 500 ms each: about 9 s) outlasts the slowest replacement
+# uvicorn makes. Its manager notices a dead worker within 0.5 s, unless the kill lands while a
+# health-check ping to that worker is unanswered: then it waits out the ping's timeout (5 s) first.
+# Seconds of load then remain for the new worker to take its share of.
+REQUESTS, SLEEP_MS, IN_FLIGHT, KILL_AT_MS = 144, 500, 8, 1000
+#: uvicorn's default --timeout-worker-healthcheck, in seconds.
+UVICORN_PING_TIMEOUT_S = 5
+#: A uvicorn replacement slower than this waited for an unanswered ping (it is 0.3-1 s otherwise).
+SLOW_UVICORN_S = 2.5
 UVICORN, GUNICORN = "uvicorn --workers 2", "gunicorn -w 2 (Uvicorn workers)"
 KEYS = {UVICORN: "uvicorn", GUNICORN: "gunicorn"}
 #: A replacement "within seconds": its app was ready this soon after the kill.
@@ -58,6 +64,13 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
                 f"pid {r['new']} ready {r['after_s']:.2f} s later and serving "
                 f"{r['served_by_new']} requests; {failed(doc)} requests failed"
             )
+            if key == "uvicorn" and r["after_s"] > SLOW_UVICORN_S:
+                parts[-1] += (
+                    f". That replacement was slow: uvicorn's manager pings each worker over a "
+                    f"pipe every 0.5 s and waits up to {UVICORN_PING_TIMEOUT_S} s for the answer "
+                    "(--timeout-worker-healthcheck). This kill landed while a ping was "
+                    "unanswered, so the dead worker was noticed only when that wait ran out"
+                )
     text = ".\n".join(parts) + ".\n"
     if replaced == 2:
         text += (
@@ -105,6 +118,10 @@ LESSON = Lesson(
         f"{KILL_AT_MS / 1000:g} s in, the lab sends SIGKILL to the worker with the most requests "
         "in flight. Watch its lane stop, its requests turn red, and a new lane appear when the "
         "replacement starts serving.",
+        "Gunicorn's master hears of a death at once (the kernel sends it SIGCHLD). Uvicorn's "
+        "manager looks every half second and pings each worker over a pipe; if the kill lands "
+        "while a ping is unanswered, it waits for that ping to time out (5 s by default) before "
+        "it starts the replacement.",
     ),
     steps=(_step(UVICORN, "uvicorn"), _step(GUNICORN, "gunicorn")),
     judge=judge,
