@@ -1,6 +1,6 @@
 """The real server in a child process, for the benchmarks that go over HTTP (fan-out, latency).
 
-Also the shared pieces those benchmarks need: a minimal SSE splitter, percentiles, and the run's
+Also the pieces those benchmarks share: a minimal SSE splitter, percentiles, and the run's
 clock anchor (the server's run start ``t0`` on this machine's monotonic clock).
 
 Why the anchor is sound: the server stamps everything with ``time.perf_counter_ns()``, which is
@@ -20,127 +20,31 @@ import asyncio
 import contextlib
 import json
 import math
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
+
+import server.liveserver
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Ports another engineer's experiments use on this machine: never take them.
-RESERVED_PORTS = {8000, 8011, 8021}
 SEP = b"\r\n\r\n"  # sse-starlette and the JSON stream both end a message with CRLF CRLF
 FINAL = {"done", "failed", "cancelled"}
 
 
-def free_port() -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port not in RESERVED_PORTS:
-            return port
-
-
-class LiveServer:
-    """``python -m server.cli serve`` on a free loopback port with a fresh data dir, in its own
-    process group so that it and any pool children it starts can be stopped together."""
+class LiveServer(server.liveserver.LiveServer):
+    """The lab in a process group of its own, so that it and any pool children it starts are
+    stopped together; plus the scheduler's view of its event loop."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.data_dir = Path(tempfile.mkdtemp(prefix="clab-bench-"))
-        self.log_path = self.data_dir / "server.log"
-        self._log = self.log_path.open("w")
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("CLAB_")}
-        environ.update(env or {})
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server.cli",
-                "serve",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-            ],
-            cwd=ROOT,
-            env=environ,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.ps = psutil.Process(self.proc.pid)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                log = self.log_path.read_text()
-                self.stop()
-                raise RuntimeError(f"the server did not start:\n{log}")
-            time.sleep(0.1)
-
-    def cpu_s(self) -> float:
-        """CPU seconds (user + system) the server process has used so far, its children included."""
-        try:
-            t = self.ps.cpu_times()
-            total = float(t.user + t.system)
-            for child in self.ps.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    c = child.cpu_times()
-                    total += c.user + c.system
-            return total
-        except psutil.Error:
-            return math.nan
+        super().__init__(env=env, own_group=True)
 
     def loop_sched(self) -> tuple[float, float]:
         """(seconds on a CPU, seconds runnable but waiting for a CPU) of the server's main thread,
         the one running the event loop, from ``/proc/PID/task/PID/schedstat``."""
         return schedstat(f"/proc/{self.proc.pid}/task/{self.proc.pid}/schedstat")
-
-    def stop(self) -> None:
-        """Stop the server's process group (the server and whatever it started), then tidy up."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(5)
-        with contextlib.suppress(ProcessLookupError):  # stragglers of the group, or a stuck server
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(5)
-        self._log.close()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self) -> LiveServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-@contextlib.contextmanager
-def live_server(env: dict[str, str] | None = None) -> Iterator[LiveServer]:
-    server = LiveServer(env)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def schedstat(path: str = "/proc/thread-self/schedstat") -> tuple[float, float]:

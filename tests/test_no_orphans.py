@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.browser.conftest import LiveServer
+from server.liveserver import LiveServer
 
 
 def alive(pid: int) -> bool:

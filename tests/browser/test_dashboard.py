@@ -7,7 +7,7 @@ import re
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LiveServer
+from server.liveserver import LiveServer
 
 
 def start(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer
+from server.liveserver import LiveServer
 
 
 def test_a_lesson_runs_from_its_page_and_states_its_verdict(page: Page, server: LiveServer) -> None:
