@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -220,3 +223,23 @@ async def test_a_run_past_its_time_limit_is_cancelled() -> None:
     await run.execute(time_limit_s=0.3)
     assert run.status == "cancelled"
     assert "time limit" in (run.error or "")
+
+
+def test_other_programs_cpu_is_measured_and_the_labs_own_workers_are_not() -> None:
+    # Our own two pool workers compute for about a second: not outside load (if they were counted,
+    # the figure would read about 1.8).
+    procs = run_document("cpu", "processes", tasks=8, workers=2, ms=250)
+    assert procs["metrics"]["outside_cpu_cores"] < 1.0
+    # A busy program that is not the lab's (started through a shell that exits, so that it is no
+    # child of this process): it gets about a core while one thread computes.
+    hog = int(
+        subprocess.check_output(
+            ["sh", "-c", f"'{sys.executable}' -c 'while True: pass' >/dev/null 2>&1 & echo $!"]
+        )
+    )
+    try:
+        time.sleep(0.2)
+        threads = run_document("cpu", "threads", tasks=4, workers=1, ms=250)
+    finally:
+        os.kill(hog, signal.SIGKILL)
+    assert threads["metrics"]["outside_cpu_cores"] >= 0.4

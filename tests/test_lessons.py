@@ -126,6 +126,28 @@ def test_an_unfinished_run_gets_no_verdict_but_a_reason() -> None:
     assert v["facts"] == {} and "processes (2) (cancelled)" in v["text"]
 
 
+def test_a_verdict_names_the_run_that_other_programs_slowed() -> None:
+    lesson = LESSONS["cpu-bound"]
+    docs = {
+        s.label: doc(s.label, outside_cpu_cores=0.4, cpu_busy_fraction=0.65) for s in lesson.steps
+    }
+    docs[cpu_bound.PRC]["metrics"].update(outside_cpu_cores=0.62, cpu_busy_fraction=0.97)
+    docs[cpu_bound.PRC]["wall_s"] = 0.8
+    text = judge(lesson, docs)["text"]
+    assert text.startswith(cpu_bound.judge(docs).text)  # the lesson's own verdict comes first
+    assert (
+        f"While “{cpu_bound.PRC}” went, every core was busy and other programs on this machine "
+        f"used 0.6 of its 2 (a browser drawing live charts counts): “{cpu_bound.PRC}” had less "
+        "room than on an idle machine." in text
+    )
+    assert text.count("other programs") == 1  # the others left a core free: not said
+    docs[cpu_bound.PRC]["metrics"].update(outside_cpu_cores=0.2)  # below notable: not said
+    assert "other programs" not in judge(lesson, docs)["text"]
+    for d in docs.values():  # documents stored before the figure existed
+        del d["metrics"]["outside_cpu_cores"]
+    assert "other programs" not in judge(lesson, docs)["text"]
+
+
 # --- the API and lessons end to end -----------------------------------------------------------
 
 
@@ -158,8 +180,12 @@ def test_io_bound_end_to_end(client: httpx.Client) -> None:
 
 
 def test_a_lesson_page_shows_its_latest_result(client: httpx.Client) -> None:
-    run_lesson(client, "concurrency-vs-parallelism")
+    c = run_lesson(client, "concurrency-vs-parallelism")
     page = client.get("/lessons/concurrency-vs-parallelism").text
     assert "data-verdict" in page and "Published figures" in page
+    # Each run's figures, the load of other programs meanwhile included.
+    assert ">other programs</th>" in page
+    for run in c["runs"]:
+        assert f"{run['metrics']['outside_cpu_cores']:.2f} cores</td>" in page
     assert client.get("/lessons").status_code == 200
     assert client.get("/lessons/nope").status_code == 404

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from experiments.lessons import Lesson
+from server.lab import outside
 from server.lab.run import Run
 from server.types import RunStatus
 
@@ -79,4 +81,18 @@ def judge(lesson: Lesson, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "text": f"The verdict could not be computed ({type(exc).__name__}: {exc}).",
             "facts": {},
         }
-    return {"text": v.text, "facts": v.facts}
+    return {"text": _with_outside_load(v.text, docs), "facts": v.facts}
+
+
+def _with_outside_load(text: str, docs: dict[str, dict[str, Any]]) -> str:
+    """The verdict, plus a word on other programs' load if it took room from one of the runs."""
+    notes = {
+        label: outside.note(d["metrics"], d.get("host", {}).get("cpus") or os.cpu_count() or 1)
+        for label, d in docs.items()
+    }
+    hit = [label for label, said in notes.items() if said]
+    if not hit:
+        return text
+    label = max(hit, key=lambda k: docs[k]["metrics"]["outside_cpu_cores"])
+    cpus = docs[label].get("host", {}).get("cpus") or os.cpu_count() or 1
+    return f"{text}\n{outside.note(docs[label]['metrics'], cpus, f'“{label}”')}"

@@ -20,6 +20,7 @@ from typing import Any
 import experiments
 from server.lab.executors import CPUS, Batch, Executor
 from server.lab.metrics import Timeline, summarize
+from server.lab.outside import OutsideLoad
 from server.lab.recorder import Lane, Recorder, TaskState
 from server.lab.runlog import RunLog
 from server.lab.sampler import INTERVAL_S, Sampler
@@ -120,6 +121,8 @@ class Run:
         self.samples: list[dict[str, Any]] = []
         self._kills_sent = 0
         self.t0_ns: int | None = None
+        #: CPU that other programs used during the run, in cores (see ``server.lab.outside``).
+        self.outside_cpu_cores: float | None = None
         self.end_ns: int | None = None
         self._cancel = threading.Event()
         self._cancel_reason: str | None = None
@@ -174,6 +177,7 @@ class Run:
             return
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
+        outside = await asyncio.to_thread(OutsideLoad)
         t0 = self.t0_ns = batch.t0_ns = perf_counter_ns()
         sampler = Sampler(t0, executor.pids)
         self._set_status(RunStatus.RUNNING)
@@ -196,6 +200,7 @@ class Run:
                 self.cancel(f"time limit of {time_limit_s:g} s reached")
         self._add_sample(sampler.sample(), executor)
         self._drain()
+        self.outside_cpu_cores = await asyncio.to_thread(outside.cores)
         error = finished.exception()
         if self._cancel.is_set():
             self._close_in_flight(perf_counter_ns(), "the run was cancelled")
@@ -298,6 +303,8 @@ class Run:
         t0 = self.t0_ns
         wall = self.wall_s
         extra = self._executor.metrics() if self._executor else {}
+        if self.outside_cpu_cores is not None:
+            extra["outside_cpu_cores"] = self.outside_cpu_cores
         if t0 is None or not wall:
             return {**summarize([], 0.0, self.samples), **extra}
         now = t0 + int(wall * 1e9)

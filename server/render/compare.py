@@ -116,6 +116,7 @@ def figures(entries: Sequence[Entry]) -> list[dict[str, Any]]:
                 "avg_concurrency": m.get("avg_concurrency"),
                 "avg_parallelism": m.get("avg_parallelism"),
                 "cpu_busy_fraction": m.get("cpu_busy_fraction"),
+                "outside_cpu_cores": m.get("outside_cpu_cores"),
                 "peak_rss_bytes": m.get("peak_rss_bytes"),
             }
         )

@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from server.lab import outside
 from server.lab.runlog import Message
 from server.render import svg
 from server.render.series import Series
@@ -607,6 +609,8 @@ def summary_text(view: LiveView) -> str:
         if status == "done"
         else f"Run {status} after {wall:.2f} s"
     )
+    load = outside.note(m, os.cpu_count() or 1)
     return (
-        f"<p><strong>{lead}</strong>{' (' + ', '.join(extra) + ')' if extra else ''}: {verdict}</p>"
+        f"<p><strong>{lead}</strong>{' (' + ', '.join(extra) + ')' if extra else ''}: {verdict}"
+        f"{' ' + load if load else ''}</p>"
     )

@@ -79,7 +79,12 @@ def render(doc: dict[str, Any], width: int = 60) -> str:
         f"concurrency (avg tasks in flight)   {m['avg_concurrency']:8.2f}   peak {m['max_in_flight']}",
         f"parallelism (avg tasks running)     {m['avg_parallelism']:8.2f}   peak {m['max_running']}",
         f"CPU busy {100 * (m['cpu_busy_fraction'] or 0):.0f}% of {doc['host']['cpus']} cores"
-        f" · peak RSS {_mib(m['peak_rss_bytes'])}",
+        + (
+            f", other programs {m['outside_cpu_cores']:.2f} cores"
+            if "outside_cpu_cores" in m
+            else ""
+        )
+        + f" · peak RSS {_mib(m['peak_rss_bytes'])}",
         *_server_lines(doc),
         "",
     ]
