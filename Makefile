@@ -47,6 +47,7 @@ bench: install
 lint: install
 	$(PY) -m pip install --quiet -e '.[test,servers,dev]'
 	$(VENV)/bin/ruff check server experiments tests bench
+	$(VENV)/bin/ruff format --check server experiments tests bench
 	$(VENV)/bin/mypy
 
 clean:
