@@ -243,3 +243,10 @@ def test_other_programs_cpu_is_measured_and_the_labs_own_workers_are_not() -> No
     finally:
         os.kill(hog, signal.SIGKILL)
     assert threads["metrics"]["outside_cpu_cores"] >= 0.4
+
+
+def test_asyncio_workers_limit_the_tasks_in_flight() -> None:
+    doc = run_document("io", "asyncio", tasks=6, workers=2, ms=100)
+    assert doc["metrics"]["max_in_flight"] == 2
+    assert doc["wall_s"] >= 0.3  # three waves of two
+    assert all(t["status"] == "ok" and len(t["running"]) >= 2 for t in doc["tasks"])

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter_ns
 from typing import Any, ClassVar
@@ -81,23 +81,25 @@ async def run_stepped(
     send: Callable[[Record], None],
     run_id: str = "",
     blocking: bool = False,
+    *,
+    where: tuple[int, int] | None = None,
+    send_end: bool = False,
 ) -> Record:
     """Run one task as a coroutine on the running loop, timing each of its steps; send its start
-    record and return its end record. A workload without an awaitable form (or any, with
-    ``blocking``) runs its plain function inline and holds the loop while it runs."""
-    pid, tid = os.getpid(), threading.get_native_id()
+    record and return its end record (and send that too, with ``send_end``). A workload without an
+    awaitable form (or any, with ``blocking``) runs its plain function inline and holds the loop
+    while it runs. ``where`` is the (pid, thread id) of the loop, if the caller knows it already.
+
+    This is the lab's cost per asyncio task, so it is kept lean: no wrapper coroutine around it,
+    nothing computed per task that is the same for all of them."""
+    pid, tid = where or (os.getpid(), threading.get_native_id())
     intervals: list[int] = []
     start = perf_counter_ns()
     send(("start", task_id, pid, tid, start))
-
-    async def inline() -> object:
-        return workload.call(task_id, params, run_id)
-
     status, error, result = TaskStatus.OK, None, None
-    coro: Awaitable[object]
     try:
         if blocking or workload.afn is None:
-            coro = inline()
+            coro: Awaitable[object] = _inline(workload, task_id, params, run_id)
         else:
             coro = workload.call_awaitable(task_id, params, run_id)
         # Stepped needs a coroutine; afn is typed Awaitable but every registered one is an async def.
@@ -108,8 +110,19 @@ async def run_stepped(
         status, error = TaskStatus.ERROR, describe_error(exc)
     end = perf_counter_ns()
     # One thread runs every task, so a task's CPU time is the time the loop spent on it.
-    busy = sum(intervals[k + 1] - intervals[k] for k in range(0, len(intervals), 2))
-    return ("end", task_id, pid, tid, start, end, busy, intervals, status, error, plain(result))
+    busy = 0
+    for k in range(0, len(intervals), 2):
+        busy += intervals[k + 1] - intervals[k]
+    record = ("end", task_id, pid, tid, start, end, busy, intervals, status, error, plain(result))
+    if send_end:
+        send(record)
+    return record
+
+
+async def _inline(
+    workload: Workload, task_id: int, params: Mapping[str, Number], run_id: str
+) -> object:
+    return workload.call(task_id, params, run_id)
 
 
 class Executor:
@@ -331,7 +344,7 @@ class Asyncio(Executor):
     def __init__(self, batch: Batch) -> None:
         super().__init__(batch)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[Any]] = []
 
     @staticmethod
     def default_workers(tasks: int) -> int:
@@ -365,16 +378,18 @@ class Asyncio(Executor):
         self._loop = asyncio.get_running_loop()
         limit = asyncio.Semaphore(b.workers) if b.workers < b.tasks else None
         send, workload, params, run_id = b.send, b.workload, b.params, b.run_id
+        where = (os.getpid(), threading.get_native_id())
 
-        async def one(i: int) -> None:
-            if limit is None:
-                send(await run_stepped(workload, params, i, send, run_id))
-                return
+        def task(i: int) -> Coroutine[Any, Any, Record]:
+            return run_stepped(workload, params, i, send, run_id, where=where, send_end=True)
+
+        async def limited(i: int) -> None:
+            assert limit is not None
             async with limit:
-                record = await run_stepped(workload, params, i, send, run_id)
-            send(record)
+                await task(i)
 
-        self._tasks = [asyncio.create_task(one(i)) for i in range(b.tasks)]
+        make: Callable[[int], Coroutine[Any, Any, object]] = task if limit is None else limited
+        self._tasks = [asyncio.create_task(make(i)) for i in range(b.tasks)]
         if b.cancel.is_set():
             self._cancel_tasks()
         await asyncio.gather(*self._tasks, return_exceptions=True)
