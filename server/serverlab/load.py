@@ -84,9 +84,8 @@ class ServerLoad(Executor):
         def name(pid: int, tid: int) -> tuple[str, LaneKind, int | None, str]:
             if (pid, tid) == self.NO_WORKER:
                 return "none", LaneKind.PROCESS, None, "no worker (the request failed)"
-            with self._lock:
-                order = sorted(self._ready, key=self._ready.__getitem__)
-            n = numbers.setdefault(pid, order.index(pid) + 1 if pid in order else len(numbers) + 1)
+            # Numbered in the order their lanes appear, so that "worker 1" is the top lane.
+            n = numbers.setdefault(pid, len(numbers) + 1)
             if self.setup.interface == "wsgi":
                 return f"p{pid}", LaneKind.PROCESS, None, f"worker {n}"
             if self._loop_tid.get(pid) == tid:
