@@ -26,27 +26,54 @@ NOTABLE_CORES = 0.25
 #: ...if the machine's cores were at least this busy (so the run could have used the room).
 SATURATED = 0.9
 
-Snapshot = dict[tuple[int, float], float]  # (pid, create time) -> CPU seconds so far
+Snapshot = dict[tuple[int, float], float]  # (pid, start time) -> CPU seconds so far
 
 
-def _ours() -> set[int]:
-    try:
-        me = psutil.Process(os.getpid())
-        return {os.getpid(), *(p.pid for p in me.children(recursive=True))}
-    except psutil.Error:
-        return {os.getpid()}
+def _processes() -> dict[int, tuple[int, float, float]]:
+    """pid -> (parent pid, start time, CPU seconds so far) of every process on the machine.
+
+    On Linux straight from ``/proc/PID/stat`` (0.6 ms for 65 processes here, against 3 ms through
+    psutil: this runs at each run's start and end, inside the time the run's caller waits)."""
+    if not os.path.isdir("/proc/self"):
+        return _processes_psutil()
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[int, float, float]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+            # After "pid (command) ": state, ppid, ... utime (12th), stime, ... starttime (20th).
+            fields = stat[stat.rindex(b")") + 2 :].split()
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            out[int(name)] = (int(fields[1]), int(fields[19]) / tick, cpu)
+        except (OSError, ValueError, IndexError):  # gone meanwhile
+            continue
+    return out
+
+
+def _processes_psutil() -> dict[int, tuple[int, float, float]]:
+    out: dict[int, tuple[int, float, float]] = {}
+    for proc in psutil.process_iter(["ppid", "create_time", "cpu_times"]):
+        with contextlib.suppress(TypeError, AttributeError):  # an entry that could not be read
+            info, t = proc.info, proc.info["cpu_times"]
+            out[proc.pid] = (info["ppid"], info["create_time"], t.user + t.system)
+    return out
 
 
 def snapshot() -> Snapshot:
-    ours = _ours()
-    out: Snapshot = {}
-    for proc in psutil.process_iter(["create_time", "cpu_times"]):
-        if proc.pid in ours:
-            continue
-        with contextlib.suppress(psutil.Error, TypeError, AttributeError):
-            t = proc.info["cpu_times"]
-            out[(proc.pid, proc.info["create_time"])] = t.user + t.system
-    return out
+    """CPU seconds so far of every process that is not the lab or one of its descendants."""
+    procs = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in procs.items():
+        children.setdefault(ppid, []).append(pid)
+    ours, todo = set(), [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        ours.add(pid)
+        todo.extend(c for c in children.get(pid, ()) if c not in ours)
+    return {(pid, started): cpu for pid, (_, started, cpu) in procs.items() if pid not in ours}
 
 
 class OutsideLoad:
