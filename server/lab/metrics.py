@@ -11,7 +11,6 @@ show up as "2 running" because of a sub-millisecond sliver at the hand-off.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,19 +28,30 @@ class Timeline:
 
 
 def levels(intervals: Iterable[Interval]) -> list[tuple[float, float, int]]:
-    """The timeline cut into segments ``(start, end, how many intervals cover it)``."""
-    edges: list[tuple[float, int]] = []
-    for s, e in intervals:
-        if e > s:
-            edges.append((s, 1))
-            edges.append((e, -1))
-    edges.sort()  # at equal times -1 sorts first: an end and a start do not overlap
+    """The timeline cut into segments ``(start, end, how many intervals cover it)``, from the
+    first start to the last end (gaps included, with 0).
+
+    A merge of the sorted starts with the sorted ends: sorting two lists of floats is about twice
+    as fast as sorting (time, +1/-1) pairs, and a 10,000-task run computes this at its end. At equal
+    times an end comes first: an interval that ends where another starts does not overlap it."""
+    kept = [(s, e) for s, e in intervals if e > s]
+    starts = sorted([s for s, _ in kept])
+    ends = sorted([e for _, e in kept])
     out: list[tuple[float, float, int]] = []
-    cur = 0
-    for (t, d), nxt in itertools.pairwise(edges):
-        cur += d
-        if nxt[0] > t:
-            out.append((t, nxt[0], cur))
+    append, n, i, cur = out.append, len(starts), 0, 0
+    prev = starts[0] if starts else 0.0
+    for e in ends:
+        while i < n and starts[i] < e:
+            s = starts[i]
+            if s > prev:
+                append((prev, s, cur))
+                prev = s
+            cur += 1
+            i += 1
+        if e > prev:
+            append((prev, e, cur))
+            prev = e
+        cur -= 1
     return out
 
 
