@@ -85,14 +85,12 @@ def judge(lesson: Lesson, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _with_outside_load(text: str, docs: dict[str, dict[str, Any]]) -> str:
-    """The verdict, plus a word on other programs' load if it took room from one of the runs."""
-    notes = {
-        label: outside.note(d["metrics"], d.get("host", {}).get("cpus") or os.cpu_count() or 1)
-        for label, d in docs.items()
-    }
-    hit = [label for label, said in notes.items() if said]
-    if not hit:
-        return text
-    label = max(hit, key=lambda k: docs[k]["metrics"]["outside_cpu_cores"])
-    cpus = docs[label].get("host", {}).get("cpus") or os.cpu_count() or 1
-    return f"{text}\n{outside.note(docs[label]['metrics'], cpus, f'“{label}”')}"
+    """The verdict, plus a word on other programs' load if it took room from one of the runs (the
+    run it took the most from, if several)."""
+    said = []
+    for label, d in docs.items():
+        cpus = d.get("host", {}).get("cpus") or os.cpu_count() or 1
+        note = outside.note(d["metrics"], cpus, f"“{label}”")
+        if note:
+            said.append((d["metrics"]["outside_cpu_cores"], note))
+    return f"{text}\n{max(said)[1]}" if said else text
