@@ -18,6 +18,7 @@ from bench.event_cost import event_costs
 from bench.fanout import fanout
 from bench.latency import latency
 from bench.lesson import cpu_bound_lesson
+from bench.observer import observer
 from bench.timing import Row
 from experiments.cpu import loops_per_ms
 from server.lab.run import host_info
@@ -31,6 +32,7 @@ SECTIONS: dict[str, Callable[[int], list[Row]]] = {
     "lesson": lambda reps: cpu_bound_lesson(min(reps, 3)),
     "fanout": fanout,
     "latency": latency,
+    "observer": observer,
 }
 
 

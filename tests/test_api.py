@@ -451,8 +451,8 @@ def test_a_run_page_opened_just_after_the_end_is_not_live(tmp_path: Path) -> Non
         httpx.Client(base_url=url, timeout=10) as c,
     ):
         run = start(c, workload="io", executor="sequential", tasks=2, params={"ms": 150})
-        assert "hx-sse:connect" in c.get(f"/runs/{run['id']}").text  # live while it runs
+        assert "data-stream=" in c.get(f"/runs/{run['id']}").text  # live while it runs
         wait_until_finished(c, run["id"])
         page = c.get(f"/runs/{run['id']}").text
-        assert "hx-sse:connect" not in page
+        assert "data-stream=" not in page
         assert "2 tasks in" in page

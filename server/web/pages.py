@@ -235,7 +235,8 @@ async def run_stream(
     after: Annotated[int, Query(ge=0)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """HTML frames for htmx: out-of-band swaps, one message per frame, then ``end``."""
+    """HTML frames for a live page: out-of-band swaps (htmx's `hx-swap-oob` notation, applied by
+    ``static/lab.js``), one message per frame, then ``end``."""
     run = _manager(request).get(run_id)
     if run is None:
         if _store(request).get(run_id) is None:

@@ -120,5 +120,5 @@ def test_a_finished_run_reads_without_javascript(
     assert nojs.locator(f"#lanes-{run_id} rect.flight.ok").count() == 4
     assert nojs.locator(f"#tasks-{run_id} rect.run").count() >= 4
     assert re.search(r"4 tasks in", nojs.locator(f"#summary-{run_id}").inner_text())
-    assert nojs.locator(f"#run-{run_id}[hx-sse\\:connect]").count() == 0  # finished: no stream
+    assert nojs.locator(f"#run-{run_id}[data-stream]").count() == 0  # finished: no stream
     context.close()
