@@ -47,7 +47,7 @@ class Comparisons:
         manager.on_finish(self._run_finished)
 
     def start(self, lesson: Lesson) -> Comparison:
-        runs = self.manager.submit_group(lesson_specs(lesson, self.limits))
+        runs = self.manager.submit_group(lesson_specs(lesson, self.limits), exclusive=True)
         comparison = Comparison(
             lesson, [(s.label, r) for s, r in zip(lesson.steps, runs, strict=True)]
         )

@@ -3,6 +3,12 @@
 The manager owns the live :class:`~server.lab.run.Run` objects (their run logs feed event streams)
 and hands every finished run document to the store. Finished runs stay in memory for a while so that
 late subscribers can replay them exactly; older ones are read back from the store.
+
+A job is one run, or a group of runs executed one after another in one slot. A lesson's group is
+*exclusive*: it starts when nothing else is executing, and nothing else starts until it has ended,
+because its verdict compares its runs' timings and another run beside them would take cores from
+them (a run of the lab's own is not "other programs": see ``server.lab.outside``). The queue stays
+first come, first served: runs submitted after a lesson wait for it.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from server.lab.run import Run
 from server.lab.spec import RunSpec
@@ -29,13 +36,19 @@ class ReadOnly(Exception):
     """The lab was started read-only: it shows stored runs and starts none."""
 
 
+@dataclass
+class Job:
+    runs: list[Run]
+    exclusive: bool = False
+
+
 class RunManager:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
         self.runs: OrderedDict[str, Run] = OrderedDict()  # live and recently finished, oldest first
-        self._queue: list[list[Run]] = []  # jobs: runs executed one after another in one slot
-        self._active: set[str] = set()
+        self._queue: list[Job] = []
+        self._active: dict[str, bool] = {}  # slot (its first run's id) -> whether exclusive
         self._jobs: set[asyncio.Task[None]] = set()
         self._listeners: list[Callable[[Run], None]] = []
 
@@ -45,9 +58,10 @@ class RunManager:
         """Register a run and start it as soon as a slot is free; raise if it cannot even wait."""
         return self.submit_group([spec])[0]
 
-    def submit_group(self, specs: list[RunSpec]) -> list[Run]:
+    def submit_group(self, specs: list[RunSpec], exclusive: bool = False) -> list[Run]:
         """Register runs that execute one after another in a single slot, so that they do not
-        compete with each other for the cores (a lesson compares them)."""
+        compete with each other for the cores (a lesson compares them); ``exclusive``: with no
+        other run beside them either."""
         if self.settings.read_only:
             raise ReadOnly("this lab is read-only: it shows stored runs and starts none")
         if len(self._active) >= self.settings.max_concurrent_runs and (
@@ -61,7 +75,7 @@ class RunManager:
         for run in runs:
             self.runs[run.id] = run
             self.store.save(run.document())
-        self._queue.append(runs)
+        self._queue.append(Job(runs, exclusive))
         self._pump()
         return runs
 
@@ -70,10 +84,10 @@ class RunManager:
         run = self.runs.get(run_id)
         if run is None or run.status.finished:
             return False
-        job = next((job for job in self._queue if run in job), None)
+        job = next((job for job in self._queue if run in job.runs), None)
         if job is not None:
-            job.remove(run)
-            if not job:
+            job.runs.remove(run)
+            if not job.runs:
                 self._queue.remove(job)
             run.cancel("cancelled while queued")
             self._start([run])  # finishes at once: records the cancel and closes its log
@@ -84,9 +98,22 @@ class RunManager:
     def queue_position(self, run_id: str) -> int | None:
         """1 for the next run to start, None if the run is not waiting."""
         for i, job in enumerate(self._queue):
-            if any(run.id == run_id for run in job):
+            if any(run.id == run_id for run in job.runs):
                 return i + 1
         return None
+
+    def waiting_for(self, run_id: str) -> str | None:
+        """Why a queued run has not started yet, in a few words; None if it is not queued."""
+        position = self.queue_position(run_id)
+        if position is None:
+            return None
+        if any(self._active.values()):
+            return "a lesson is running, and lessons run alone: it starts when the lesson ends"
+        if self._queue[position - 1].exclusive and position == 1:
+            return "a lesson runs alone: it starts when the runs already going have ended"
+        if any(job.exclusive for job in self._queue[: position - 1]):
+            return "a lesson queued before it runs first, alone"
+        return f"{len(self._active)} runs are going, the most at once: it starts when one ends"
 
     def on_finish(self, listener: Callable[[Run], None]) -> None:
         self._listeners.append(listener)
@@ -100,7 +127,7 @@ class RunManager:
 
     @property
     def queued(self) -> list[Run]:
-        return [run for job in self._queue for run in job]
+        return [run for job in self._queue for run in job.runs]
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -117,12 +144,20 @@ class RunManager:
     # --- internals --------------------------------------------------------------------------------
 
     def _pump(self) -> None:
-        while self._queue and len(self._active) < self.settings.max_concurrent_runs:
-            self._start(self._queue.pop(0))
+        while self._queue:
+            job = self._queue[0]
+            if any(self._active.values()):  # an exclusive job runs alone
+                return
+            if job.exclusive and self._active:  # and waits until the others are done
+                return
+            if len(self._active) >= self.settings.max_concurrent_runs:
+                return
+            self._queue.pop(0)
+            self._start(job.runs, job.exclusive)
 
-    def _start(self, runs: list[Run]) -> None:
+    def _start(self, runs: list[Run], exclusive: bool = False) -> None:
         slot = runs[0].id
-        self._active.add(slot)
+        self._active[slot] = exclusive
         task = asyncio.get_running_loop().create_task(self._execute(slot, runs), name=f"run-{slot}")
         self._jobs.add(task)
         task.add_done_callback(self._jobs.discard)
@@ -139,7 +174,7 @@ class RunManager:
                 for listener in self._listeners:
                     listener(run)
         finally:
-            self._active.discard(slot)
+            self._active.pop(slot, None)
             self._forget_old()
             self._pump()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,3 +190,42 @@ def test_a_lesson_page_shows_its_latest_result(client: httpx.Client) -> None:
         assert f"{run['metrics']['outside_cpu_cores']:.2f} cores</td>" in page
     assert client.get("/lessons").status_code == 200
     assert client.get("/lessons/nope").status_code == 404
+
+
+def test_a_lesson_runs_alone_and_other_runs_wait_for_it(tmp_path: Path) -> None:
+    # Two runs may execute at once, but a lesson's verdict compares timings: none of its runs may
+    # share the machine with another run, and runs submitted after it wait (first come, first
+    # served). Checked on every status seen while they go, whatever the timing.
+    settings = Settings(data_dir=tmp_path, max_concurrent_runs=2)
+    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as client:
+        io = {"workload": "io", "executor": "sequential", "tasks": 1, "params": {"ms": 800}}
+        before = client.post("/api/runs", json=io).json()["id"]
+        lesson = client.post("/api/lessons/blocking-the-loop/runs").json()
+        after = client.post("/api/runs", json=io).json()["id"]
+        # Queued, with the reason said (the first run takes 0.8 s: it is still going).
+        first = client.get(f"/api/runs/{lesson['runs'][0]}").json()
+        assert first["queue_reason"] == (
+            "a lesson runs alone: it starts when the runs already going have ended"
+        )
+        page = client.get(f"/comparisons/{lesson['id']}").text
+        assert "Waiting: a lesson runs alone: it starts when the runs already going" in page
+        later = client.get(f"/api/runs/{after}").json()
+        assert later["queue_reason"] == "a lesson queued before it runs first, alone"
+        ids = [before, *lesson["runs"], after]
+        seen: list[dict[str, str]] = []
+        while True:
+            status = {i: client.get(f"/api/runs/{i}").json()["status"] for i in ids}
+            seen.append(status)
+            if all(s in ("done", "failed", "cancelled") for s in status.values()):
+                break
+            time.sleep(0.02)
+    assert all(s == "done" for s in seen[-1].values()), seen[-1]
+    for status in seen:
+        lesson_going = [i for i in lesson["runs"] if status[i] == "running"]
+        if status[before] == "running" or status[after] == "running":
+            assert not lesson_going, status
+    # The lesson did not start before the earlier run ended, nor the later run before the lesson.
+    first_lesson = next(k for k, s in enumerate(seen) if s[lesson["runs"][0]] != "pending")
+    assert all(s[before] in ("running", "pending") for s in seen[:first_lesson])
+    first_after = next(k for k, s in enumerate(seen) if s[after] != "pending")
+    assert all(s[lesson["runs"][-1]] == "done" for s in seen[first_after:])

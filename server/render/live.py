@@ -80,6 +80,7 @@ class LiveView:
         self.error: str | None = None
         self.final: dict[str, Any] | None = None
         self.queue_position: int | None = None
+        self.waiting_for: str | None = None  # why a queued run has not started
         self._counted: dict[int, int] = {}  # running intervals folded into the series, per task
         self._drawn: dict[int, int] = {}  # running intervals drawn as bars, per task
         self._ended: set[int] = set()
@@ -280,10 +281,15 @@ class LiveView:
             else ""
         )
         error = f'<p class="error-text">{escape(self.error)}</p>' if self.error else ""
+        waiting = (
+            f'<span class="muted waiting">{escape(self.waiting_for)}</span>'
+            if status == RunStatus.PENDING.value and self.waiting_for
+            else ""
+        )
         body = (
             f'<h2><a href="/runs/{self.run_id}">{escape(self.title)}</a></h2>'
             f'<span class="badge {escape(status)}" data-status="{escape(status)}">{escape(badge)}</span>'
-            f"{cancel}{error}"
+            f"{waiting}{cancel}{error}"
         )
         return self._el("header", "head", body, oob, "run-head")
 

@@ -104,6 +104,7 @@ def live_document(manager: RunManager, run: Run) -> dict[str, Any]:
     position = manager.queue_position(run.id)
     if position is not None:
         doc["queue_position"] = position
+        doc["queue_reason"] = manager.waiting_for(run.id)
     return doc
 
 

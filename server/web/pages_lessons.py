@@ -43,6 +43,7 @@ def entries_for(request: Request, pairs: list[tuple[str, str]]) -> list[Entry]:
 
 def comparison_context(request: Request, comparison: Comparison | dict[str, Any]) -> dict[str, Any]:
     doc = comparison.document() if isinstance(comparison, Comparison) else comparison
+    manager = _state(request)[0]
     entries = entries_for(request, [(r["label"], r["id"]) for r in doc["runs"]])
     lesson = LESSONS.get(doc.get("lesson") or "")
     return {
@@ -52,6 +53,10 @@ def comparison_context(request: Request, comparison: Comparison | dict[str, Any]
         "lesson": lesson,
         "poll": POLL,
         "live": doc["status"] in ("running", "pending"),
+        "waiting_for": next(
+            (manager.waiting_for(r["id"]) for r in doc["runs"] if manager.waiting_for(r["id"])),
+            None,
+        ),
     }
 
 

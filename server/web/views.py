@@ -56,6 +56,7 @@ class LiveViews:
             view.server = run.spec.server is not None
             self._remember(run.id, view)
             view.queue_position = self.manager.queue_position(run.id)
+            view.waiting_for = self.manager.waiting_for(run.id)
             view.step(run.log.after(0), self.now(run))
             if run.log.closed:
                 view.done = True
@@ -84,6 +85,7 @@ class LiveViews:
         while True:
             closed = run.log.closed
             view.queue_position = self.manager.queue_position(run.id)
+            view.waiting_for = self.manager.waiting_for(run.id)
             view.step(run.log.after(view.log_pos), self.now(run))
             if closed:
                 break
