@@ -49,6 +49,7 @@ class RunManager:
         self.runs: OrderedDict[str, Run] = OrderedDict()  # live and recently finished, oldest first
         self._queue: list[Job] = []
         self._active: dict[str, bool] = {}  # slot (its first run's id) -> whether exclusive
+        self._executing: dict[str, Run] = {}
         self._jobs: set[asyncio.Task[None]] = set()
         self._listeners: list[Callable[[Run], None]] = []
 
@@ -165,10 +166,16 @@ class RunManager:
     async def _execute(self, slot: str, runs: list[Run]) -> None:
         try:
             for run in runs:
+                for other in self._executing.values():  # they will share the machine
+                    other.alongside.append(run.id)
+                    run.alongside.append(other.id)
+                self._executing[run.id] = run
                 try:
                     await run.execute(self.settings.time_limit_s)
                 except Exception:  # a bug in the engine must not take the server down
                     log.exception("run %s crashed", run.id)
+                finally:
+                    del self._executing[run.id]
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(self.store.save, run.document())
                 for listener in self._listeners:

@@ -456,3 +456,17 @@ def test_a_run_page_opened_just_after_the_end_is_not_live(tmp_path: Path) -> Non
         page = c.get(f"/runs/{run['id']}").text
         assert "data-stream=" not in page
         assert "2 tasks in" in page
+
+
+def test_runs_that_shared_the_machine_say_so(tmp_path: Path) -> None:
+    with client_for(Settings(data_dir=tmp_path, max_concurrent_runs=2)) as client:
+        body = {"workload": "io", "executor": "sequential", "tasks": 2, "params": {"ms": 200}}
+        a, b = start(client, **body), start(client, **body)
+        docs = [wait_until_finished(client, r["id"]) for r in (a, b)]
+        assert docs[0]["alongside"] == [b["id"]] and docs[1]["alongside"] == [a["id"]]
+        assert all(d["metrics"]["alongside_runs"] == 1 for d in docs)
+        page = client.get(f"/runs/{a['id']}").text
+        assert "Another run of this lab executed at the same time" in page
+        alone = wait_until_finished(client, start(client, **body)["id"])
+        assert alone["alongside"] == [] and "alongside_runs" not in alone["metrics"]
+        assert "Another run of this lab" not in client.get(f"/runs/{alone['id']}").text

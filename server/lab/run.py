@@ -123,6 +123,8 @@ class Run:
         self.t0_ns: int | None = None
         #: CPU that other programs used during the run, in cores (see ``server.lab.outside``).
         self.outside_cpu_cores: float | None = None
+        #: Other runs of this lab that executed while this one did (the manager fills it in).
+        self.alongside: list[str] = []
         self.end_ns: int | None = None
         self._cancel = threading.Event()
         self._cancel_reason: str | None = None
@@ -305,6 +307,8 @@ class Run:
         extra = self._executor.metrics() if self._executor else {}
         if self.outside_cpu_cores is not None:
             extra["outside_cpu_cores"] = self.outside_cpu_cores
+        if self.alongside:
+            extra["alongside_runs"] = len(self.alongside)
         if t0 is None or not wall:
             return {**summarize([], 0.0, self.samples), **extra}
         now = t0 + int(wall * 1e9)
@@ -345,4 +349,5 @@ class Run:
             "metrics": self.metrics(),
             "samples": list(self.samples),
             "lab_pid": os.getpid(),
+            "alongside": list(self.alongside),
         }

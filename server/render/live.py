@@ -615,8 +615,14 @@ def summary_text(view: LiveView) -> str:
         if status == "done"
         else f"Run {status} after {wall:.2f} s"
     )
-    load = outside.note(m, os.cpu_count() or 1)
+    notes = [outside.note(m, os.cpu_count() or 1)]
+    if n := m.get("alongside_runs"):
+        notes.append(
+            ("Another run of this lab" if n == 1 else f"{n} other runs of this lab")
+            + " executed at the same time and shared the cores with it."
+        )
+    said = "".join(f" {note}" for note in notes if note)
     return (
         f"<p><strong>{lead}</strong>{' (' + ', '.join(extra) + ')' if extra else ''}: {verdict}"
-        f"{' ' + load if load else ''}</p>"
+        f"{said}</p>"
     )
