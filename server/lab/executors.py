@@ -128,6 +128,8 @@ async def _inline(
 class Executor:
     id: ClassVar[ExecutorId]
     title: ClassVar[str]
+    #: Its tasks run in the lab's own process, so they need the GIL the lab's work holds too.
+    in_lab_process: ClassVar[bool] = True
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
@@ -256,6 +258,7 @@ def _child_task(
 class Processes(Executor):
     id = ExecutorId.PROCESSES
     title = "Process pool (concurrent.futures.ProcessPoolExecutor)"
+    in_lab_process = False
     START_METHODS: ClassVar[tuple[str, ...]] = tuple(multiprocessing.get_all_start_methods())
 
     def __init__(self, batch: Batch) -> None:

@@ -11,6 +11,7 @@ import os
 import platform
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -123,6 +124,9 @@ class Run:
         self.t0_ns: int | None = None
         #: CPU that other programs used during the run, in cores (see ``server.lab.outside``).
         self.outside_cpu_cores: float | None = None
+        #: CPU the lab's event loop thread used during the run, when the run's tasks executed in
+        #: the lab's process: time in which that thread, not the tasks, held the GIL.
+        self.lab_loop_cpu_s: float | None = None
         #: Other runs of this lab that executed while this one did (the manager fills it in).
         self.alongside: list[str] = []
         self.end_ns: int | None = None
@@ -181,6 +185,7 @@ class Run:
         finished: asyncio.Future[None] = loop.create_future()
         outside = await asyncio.to_thread(OutsideLoad)
         t0 = self.t0_ns = batch.t0_ns = perf_counter_ns()
+        lab0 = time.thread_time()  # this thread is the lab's event loop: recording, web pages
         sampler = Sampler(t0, executor.pids)
         self._set_status(RunStatus.RUNNING)
         threading.Thread(
@@ -202,6 +207,8 @@ class Run:
                 self.cancel(f"time limit of {time_limit_s:g} s reached")
         self._add_sample(sampler.sample(), executor)
         self._drain()
+        if executor.in_lab_process:
+            self.lab_loop_cpu_s = round(time.thread_time() - lab0, 3)
         self.outside_cpu_cores = await asyncio.to_thread(outside.cores)
         error = finished.exception()
         if self._cancel.is_set():
@@ -309,6 +316,8 @@ class Run:
             extra["outside_cpu_cores"] = self.outside_cpu_cores
         if self.alongside:
             extra["alongside_runs"] = len(self.alongside)
+        if self.lab_loop_cpu_s is not None:
+            extra["lab_loop_cpu_s"] = self.lab_loop_cpu_s
         if t0 is None or not wall:
             return {**summarize([], 0.0, self.samples), **extra}
         now = t0 + int(wall * 1e9)

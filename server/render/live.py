@@ -577,6 +577,10 @@ def _nice_ceiling(v: float, floor: float = 1.0) -> float:
     return 10 * mag
 
 
+#: The lab's own CPU during an in-process run, as a share of its wall time, that the summary says.
+LAB_NOTABLE = 0.05
+
+
 def summary_text(view: LiveView) -> str:
     """The run's outcome in one sentence, computed from its own numbers."""
     final = view.final or {}
@@ -620,6 +624,13 @@ def summary_text(view: LiveView) -> str:
         notes.append(
             ("Another run of this lab" if n == 1 else f"{n} other runs of this lab")
             + " executed at the same time and shared the cores with it."
+        )
+    lab_s = m.get("lab_loop_cpu_s") or 0.0
+    if wall and lab_s >= LAB_NOTABLE * wall:
+        notes.append(
+            f"The lab's own work in this process (recording the run, drawing it for the pages "
+            f"watching) took {lab_s:.2f} s of CPU during it, holding the GIL the run's tasks "
+            "needed; from a terminal (concurrency-lab run) it takes far less."
         )
     said = "".join(f" {note}" for note in notes if note)
     return (

@@ -48,6 +48,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 class ServerLoad(Executor):
     id = ExecutorId.SERVER
     title = "A real web server under HTTP load (uvicorn, gunicorn, hypercorn, granian)"
+    in_lab_process = False  # the requests run in the server's processes
     NO_WORKER: ClassVar[tuple[int, int]] = (0, 0)
 
     def __init__(self, batch: Batch) -> None:
