@@ -166,16 +166,17 @@ class RunManager:
     async def _execute(self, slot: str, runs: list[Run]) -> None:
         try:
             for run in runs:
-                for other in self._executing.values():  # they will share the machine
-                    other.alongside.append(run.id)
-                    run.alongside.append(other.id)
-                self._executing[run.id] = run
+                if not run.cancel_requested:  # a run cancelled while queued will not execute
+                    for other in self._executing.values():  # they will share the machine
+                        other.alongside.append(run.id)
+                        run.alongside.append(other.id)
+                    self._executing[run.id] = run
                 try:
                     await run.execute(self.settings.time_limit_s)
                 except Exception:  # a bug in the engine must not take the server down
                     log.exception("run %s crashed", run.id)
                 finally:
-                    del self._executing[run.id]
+                    self._executing.pop(run.id, None)
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(self.store.save, run.document())
                 for listener in self._listeners:

@@ -137,6 +137,10 @@ class Run:
 
     # --- control ---------------------------------------------------------------------------------
 
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
     def cancel(self, reason: str = "cancelled by request") -> None:
         """Stop the run soon (within a second); safe to call from any thread, at any time."""
         if self.status.finished or self._cancel.is_set():
