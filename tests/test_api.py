@@ -304,7 +304,9 @@ def test_full_queue_is_429_and_queued_runs_can_be_cancelled(tmp_path: Path) -> N
         for doc in (queued, running):
             assert client.post(f"/api/runs/{doc['id']}/cancel").status_code == 202
         for doc in (queued, running):
-            assert wait_until_finished(client, doc["id"], timeout=5)["status"] == "cancelled"
+            final = wait_until_finished(client, doc["id"], timeout=5)
+            assert final["status"] == "cancelled"
+            assert final["alongside"] == []  # the queued run never executed beside the other
         events, closed = read_events(client, queued["id"])
         assert closed and [(e.id, e.event, e.data["status"]) for e in events] == [
             (1, "status", "cancelled")
