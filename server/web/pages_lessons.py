@@ -54,8 +54,7 @@ def comparison_context(request: Request, comparison: Comparison | dict[str, Any]
         "poll": POLL,
         "live": doc["status"] in ("running", "pending"),
         "waiting_for": next(
-            (manager.waiting_for(r["id"]) for r in doc["runs"] if manager.waiting_for(r["id"])),
-            None,
+            filter(None, (manager.waiting_for(r["id"]) for r in doc["runs"])), None
         ),
     }
 
