@@ -34,7 +34,7 @@
       const style = colon < 0 ? "outerHTML" : spec.slice(0, colon);
       const target = colon < 0 ? document.getElementById(el.id) : document.querySelector(spec.slice(colon + 1));
       if (!target) continue;
-      if (style === "outerHTML" || style === "true") {
+      if (style === "outerHTML") {
         target.replaceWith(el);
         if (el.querySelector("[hx-post],[hx-get]")) htmx.process(el);
       } else if (style === "innerHTML") {
