@@ -195,7 +195,8 @@ def test_a_lesson_page_shows_its_latest_result(client: httpx.Client) -> None:
 def test_a_lesson_runs_alone_and_other_runs_wait_for_it(tmp_path: Path) -> None:
     # Two runs may execute at once, but a lesson's verdict compares timings: none of its runs may
     # share the machine with another run, and runs submitted after it wait (first come, first
-    # served). Checked on every status seen while they go, whatever the timing.
+    # served). Checked on every status seen while they go, whatever the timing, and on the record
+    # of which runs overlapped.
     settings = Settings(data_dir=tmp_path, max_concurrent_runs=2)
     with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as client:
         io = {"workload": "io", "executor": "sequential", "tasks": 1, "params": {"ms": 800}}
@@ -211,7 +212,10 @@ def test_a_lesson_runs_alone_and_other_runs_wait_for_it(tmp_path: Path) -> None:
         assert "Waiting: a lesson runs alone: it starts when the runs already going" in page
         later = client.get(f"/api/runs/{after}").json()
         assert later["queue_reason"] == "a lesson queued before it runs first, alone"
-        ids = [before, *lesson["runs"], after]
+        # Statuses only move forward (pending, running, done), and one poll reads them one at a
+        # time. Read in this order, a status read later cannot make an honest schedule look
+        # wrong: the later run first, the lesson, then the earlier run.
+        ids = [after, *lesson["runs"], before]
         seen: list[dict[str, str]] = []
         while True:
             status = {i: client.get(f"/api/runs/{i}").json()["status"] for i in ids}
@@ -219,13 +223,16 @@ def test_a_lesson_runs_alone_and_other_runs_wait_for_it(tmp_path: Path) -> None:
             if all(s in ("done", "failed", "cancelled") for s in status.values()):
                 break
             time.sleep(0.02)
+        docs = {i: client.get(f"/api/runs/{i}").json() for i in ids}
     assert all(s == "done" for s in seen[-1].values()), seen[-1]
+    # No run shared the machine with another (the manager's own record of what overlapped) ...
+    assert {i: d["alongside"] for i, d in docs.items()} == {i: [] for i in ids}
     for status in seen:
         lesson_going = [i for i in lesson["runs"] if status[i] == "running"]
         if status[before] == "running" or status[after] == "running":
             assert not lesson_going, status
-    # The lesson did not start before the earlier run ended, nor the later run before the lesson.
+    # ... the lesson did not start before the earlier run ended, nor the later run before the lesson.
     first_lesson = next(k for k, s in enumerate(seen) if s[lesson["runs"][0]] != "pending")
-    assert all(s[before] in ("running", "pending") for s in seen[:first_lesson])
+    assert all(s[before] == "done" for s in seen[first_lesson:])
     first_after = next(k for k, s in enumerate(seen) if s[after] != "pending")
     assert all(s[lesson["runs"][-1]] == "done" for s in seen[first_after:])
