@@ -72,7 +72,7 @@ class RunManager:
                 f"{len(self._active)} runs are executing and {len(self._queue)} are queued "
                 f"(the most allowed); try again when one ends"
             )
-        runs = [Run(spec) for spec in specs]
+        runs = [Run(spec, isolate=self.settings.runner_process) for spec in specs]
         for run in runs:
             self.runs[run.id] = run
             self.store.save(run.document())

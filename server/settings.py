@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     max_concurrent_runs: int = Field(2, ge=1, description="runs executing at the same time")
     queue_size: int = Field(8, ge=0, description="runs that may wait for a free slot")
     keep_live_runs: int = Field(16, ge=1, description="finished runs kept in memory for replay")
+    runner_process: bool = Field(
+        True,
+        description="run sequential, thread and asyncio runs in a process of their own, so that"
+        " the dashboard's own work never holds the GIL their tasks need",
+    )
     frame_interval_s: float = Field(0.1, ge=0.02, le=1.0, description="how often pages get a frame")
     assets_dir: Path = Field(
         Path(__file__).resolve().parent.parent / "node_modules",

@@ -8,10 +8,12 @@ lessons run end to end against a real server.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -95,13 +97,16 @@ def test_decision_matrix_says_what_was_measured_when_no_row_matches() -> None:
 
 
 def hm_doc(wall: float, rss: int, threads: int, own: list[int] | None = None) -> dict[str, Any]:
-    """A run whose sampler saw a peak of ``rss`` bytes; ``own`` are the tasks' own readings."""
+    """A run whose sampler saw a peak of ``rss`` bytes in the tasks' process (besides the lab's
+    own, which the lesson must leave out); ``own`` are the tasks' own readings."""
+    lab = (500 + threads) * MIB  # the dashboard's process, busier during bigger runs
     d = doc(
         wall=wall,
-        peak_rss_bytes=rss,
+        peak_rss_bytes=rss + lab,
         tasks=[{"id": i, "result": r} for i, r in enumerate(own or [])],
     )
-    d["lanes"] = [{"id": f"t{i}"} for i in range(threads)]
+    d["lanes"] = [{"id": f"t{i}", "pid": 4242} for i in range(threads)]
+    d["samples"] = [{"t_s": 0.1, "rss_bytes": {"4242": rss, "1": lab}}]
     return d
 
 
@@ -396,36 +401,68 @@ def test_convoy_end_to_end_leaves_no_process_and_restores_the_switch_interval(
     assert our_children() <= before
 
 
-def test_a_cancelled_convoy_stops_its_cpu_process_and_restores_the_interval(
-    client: httpx.Client,
-) -> None:
-    before = our_children()
-    interval = sys.getswitchinterval()
-    body = {
-        "workload": "convoy",
-        "executor": "threads",
-        "tasks": 2,
-        "workers": 2,
-        "params": {"ms": 10_000, "switch_us": 500, "cpu_in_process": 1},
-    }
-    run = client.post("/api/runs", json=body).json()
-    deadline = time.monotonic() + 10
-    while sys.getswitchinterval() == interval:  # measuring: the CPU process is up
-        assert time.monotonic() < deadline, "the convoy never started measuring"
-        time.sleep(0.02)
-    spinning = our_children() - before
-    assert spinning, "no CPU process was started"
-    assert client.post(f"/api/runs/{run['id']}/cancel").status_code in (200, 202)
+CONVOY = {
+    "workload": "convoy",
+    "executor": "threads",
+    "tasks": 2,
+    "workers": 2,
+    "params": {"ms": 10_000, "switch_us": 500, "cpu_in_process": 1},
+}
+
+
+def cancel_and_wait(client: httpx.Client, run_id: str) -> None:
+    assert client.post(f"/api/runs/{run_id}/cancel").status_code in (200, 202)
     deadline = time.monotonic() + 3
-    while client.get(f"/api/runs/{run['id']}").json()["status"] != "cancelled":
+    while client.get(f"/api/runs/{run_id}").json()["status"] != "cancelled":
         assert time.monotonic() < deadline, "the run did not stop"
         time.sleep(0.05)
+
+
+def test_a_cancelled_convoy_stops_its_cpu_process_and_its_runner(client: httpx.Client) -> None:
+    # The dashboard runs a threads run in a runner process; the convoy starts a CPU process from
+    # there. Cancelled, both go.
+    before = our_children()
+    run = client.post("/api/runs", json=CONVOY).json()
+    deadline = time.monotonic() + 10
+    while not (
+        grandchildren := {
+            p.pid
+            for p in psutil.Process().children(recursive=True)
+            if p.pid not in before and p.ppid() != os.getpid()
+        }
+    ):
+        assert time.monotonic() < deadline, "no CPU process was started"
+        time.sleep(0.02)
+    spinning = our_children() - before
+    assert len(spinning) == 2 and grandchildren < spinning  # the runner, and the CPU process
+    cancel_and_wait(client, run["id"])
     deadline = time.monotonic() + 3
-    while any(alive(p) for p in spinning) or sys.getswitchinterval() != interval:
-        assert time.monotonic() < deadline, (
-            "the CPU process or the switch interval outlived the run"
-        )
+    while any(alive(p) for p in spinning):
+        assert time.monotonic() < deadline, "the CPU process or the runner outlived the run"
         time.sleep(0.05)
+
+
+def test_a_cancelled_convoy_in_the_labs_process_restores_the_interval(tmp_path: Path) -> None:
+    # Without a runner (the CLI runs this way), the convoy changes the lab's own switch interval,
+    # and must put it back.
+    before = our_children()
+    interval = sys.getswitchinterval()
+    settings = Settings(data_dir=tmp_path, runner_process=False)
+    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as client:
+        run = client.post("/api/runs", json=CONVOY).json()
+        deadline = time.monotonic() + 10
+        while sys.getswitchinterval() == interval:  # measuring: the CPU process is up
+            assert time.monotonic() < deadline, "the convoy never started measuring"
+            time.sleep(0.02)
+        spinning = our_children() - before
+        assert spinning, "no CPU process was started"
+        cancel_and_wait(client, run["id"])
+        deadline = time.monotonic() + 3
+        while any(alive(p) for p in spinning) or sys.getswitchinterval() != interval:
+            assert time.monotonic() < deadline, (
+                "the CPU process or the switch interval outlived the run"
+            )
+            time.sleep(0.05)
 
 
 def test_memory_per_process_end_to_end(client: httpx.Client) -> None:

@@ -25,10 +25,15 @@ def ideal(workers: int) -> float:
 
 
 def peak_rss(doc: Doc) -> int:
-    """The lab process's peak RSS during a run: the sampler's 10 Hz readings, and the readings the
-    tasks took themselves at the end of their waits (a short run can fall between two samples)."""
+    """Peak RSS of the process the tasks ran in (the lab's runner): the sampler's 10 Hz readings
+    of it, and the readings the tasks took themselves at the end of their waits (a short run can
+    fall between two samples)."""
     own = [int(r) for r in results(doc) if isinstance(r, int | float)]
-    return max([int(doc["metrics"].get("peak_rss_bytes") or 0), *own])
+    pids = {str(lane["pid"]) for lane in doc.get("lanes", ())}
+    sampled = [
+        int(v) for s in doc.get("samples", ()) for p, v in s["rss_bytes"].items() if p in pids
+    ]
+    return max([0, *sampled, *own])
 
 
 def threads_used(doc: Doc) -> int:
@@ -126,7 +131,8 @@ LESSON = Lesson(
         "space by default on Linux, of which only the touched pages use memory) and the pool "
         "takes time to start it. A coroutine is a small Python object waiting in the event loop's "
         "lists, so 10,000 of them can wait at once in one thread.",
-        "Memory is estimated from the lab process's peak resident set size (RSS), sampled ten "
+        "Memory is estimated from the peak resident set size (RSS) of the process the tasks ran "
+        "in, sampled ten "
         "times a second and also read by the tasks at the end of their waits: per thread, the "
         "peak with 200 threads minus the peak with one, divided by the extra threads the pool "
         "started; per coroutine, the peak with 10,000 coroutines minus that same baseline, divided "
@@ -153,7 +159,7 @@ LESSON = Lesson(
         "efficiency_50": "ideal time (400/50 × 20 ms) / measured time with 50 threads",
         "efficiency_200": "ideal time (400/200 × 20 ms) / measured time with 200 threads",
         "threads_used_200": "threads the 200-thread pool really started (it reuses idle ones)",
-        "rss_baseline_mib": "peak RSS of the lab process with 1 thread, MiB",
+        "rss_baseline_mib": "peak RSS of the tasks' process with 1 thread, MiB",
         "rss_per_thread_kib": "(peak RSS with 200 threads - with 1) / extra threads used, KiB",
         "rss_per_coroutine_kib": "(peak RSS with 10,000 coroutines - with 1 thread) / 10,000, KiB",
         "wall_coroutines": "seconds for 10,000 coroutines each waiting 200 ms",

@@ -22,7 +22,7 @@ import experiments
 from experiments import probe as workload_probe
 from experiments.cpu import loops_per_ms, set_loops_per_ms
 from experiments.registry import Number, Workload
-from server.lab.lifeline import signal_on_parent_death
+from server.lab.lifeline import close_inherited_sockets, signal_on_parent_death
 from server.lab.probe import Record, TaskCancelled, TaskProbe, describe_error, plain
 from server.lab.recorder import LaneNamer, lane_namer
 from server.lab.stepping import Stepped
@@ -237,6 +237,7 @@ def _die_with_parent(parent_pid: int | None) -> None:
     signal_on_parent_death(signal.SIGKILL)
     if parent_pid is not None and os.getppid() != parent_pid:  # it died before the request above
         os._exit(1)
+    close_inherited_sockets()  # forked, it would hold the dashboard's connections open
 
 
 def _child_init(queue: Any, cpu_loops_per_ms: int, parent_pid: int | None) -> None:

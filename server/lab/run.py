@@ -19,6 +19,7 @@ from time import perf_counter_ns
 from typing import Any
 
 import experiments
+from server.lab import runner
 from server.lab.executors import CPUS, Batch, Executor
 from server.lab.metrics import Timeline, summarize
 from server.lab.outside import OutsideLoad
@@ -110,9 +111,12 @@ def lane_view(lane: Lane) -> dict[str, Any]:
 
 
 class Run:
-    def __init__(self, spec: RunSpec, id: str | None = None) -> None:
+    def __init__(self, spec: RunSpec, id: str | None = None, *, isolate: bool = False) -> None:
         self.id = id or new_run_id()
         self.spec = spec
+        #: Execute tasks that would use the lab's process in a runner process instead (see
+        #: ``server.lab.runner``): the dashboard does, so that its own work cannot slow them.
+        self.isolate = isolate and runner.AVAILABLE
         self.status = RunStatus.PENDING
         self.error: str | None = None
         self.created_at = (
@@ -168,7 +172,10 @@ class Run:
             self.id,
             spec.server,
         )
-        executor = self._executor = spec.executor(batch)
+        executor = spec.executor(batch)
+        if self.isolate and executor.in_lab_process:
+            executor = runner.Isolated(executor)
+        self._executor = executor
         recorder = self._recorder = Recorder(executor.lane_namer())
         batch.send = recorder.send
         if self._cancel.is_set():  # cancelled while queued

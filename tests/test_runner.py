@@ -1,0 +1,162 @@
+"""Runs whose tasks would use the lab's process execute in a runner process of their own.
+
+The runner is real: forked from this test process, killed for real, its file descriptors read
+from /proc."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from server.lab.run import Run
+from server.lab.spec import make_spec
+from server.settings import Settings
+from tests.test_api import serve, wait_until_finished
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
+
+
+def isolated_document(
+    workload: str, executor: str, tasks: int, workers: int | None = None, **params: Any
+) -> dict[str, Any]:
+    run = Run(make_spec(workload, executor, tasks, workers, params), isolate=True)
+    asyncio.run(run.execute())
+    return run.document()
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    with (
+        serve(Settings(data_dir=tmp_path_factory.mktemp("runner"))) as url,
+        httpx.Client(base_url=url, timeout=10) as c,
+    ):
+        yield c
+
+
+def sockets(pid: int) -> int:
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += stat.S_ISSOCK(os.stat(f"/proc/{pid}/fd/{fd}").st_mode)
+        except OSError:  # closed meanwhile
+            continue
+    return count
+
+
+def runner_of(client: httpx.Client, run_id: str) -> int:
+    deadline = time.monotonic() + 10
+    while (doc := client.get(f"/api/runs/{run_id}").json())["status"] != "running":
+        assert time.monotonic() < deadline, doc
+        time.sleep(0.02)
+    pid = doc["executor_info"]["runner_pid"]
+    assert isinstance(pid, int) and pid != os.getpid()
+    return pid
+
+
+@pytest.mark.parametrize(
+    ("executor", "workers", "lanes"), [("sequential", 1, 1), ("threads", 3, 3), ("asyncio", 6, 1)]
+)
+def test_each_in_process_executor_runs_in_a_runner(executor: str, workers: int, lanes: int) -> None:
+    doc = isolated_document("io", executor, 6, workers, ms=50)
+    assert doc["status"] == "done" and doc["error"] is None
+    runner = doc["executor_info"]["runner_pid"]
+    assert runner != os.getpid() and not psutil.pid_exists(runner)  # gone with the run
+    assert {lane["pid"] for lane in doc["lanes"]} == {runner} and len(doc["lanes"]) == lanes
+    assert sorted(t["id"] for t in doc["tasks"]) == list(range(6))
+    assert all(t["status"] == "ok" and t["end_s"] > t["start_s"] >= 0 for t in doc["tasks"])
+    assert "lab_loop_cpu_s" not in doc["metrics"]  # the lab's loop shares no GIL with them
+
+
+def test_threads_in_a_runner_still_share_one_gil() -> None:
+    doc = isolated_document("cpu", "threads", 4, 2, ms=150)
+    assert 0.8 <= doc["metrics"]["avg_parallelism"] <= 1.1, doc["metrics"]
+    assert doc["metrics"]["avg_concurrency"] >= 1.8
+    # Each task waited for the GIL about as long as it ran: the runner recorded the waits.
+    for task in doc["tasks"]:
+        running = sum(e - s for s, e in task["running"])
+        assert running < 0.75 * (task["end_s"] - task["start_s"]), task
+
+
+def test_the_dashboard_runs_threads_in_a_runner_that_kept_no_socket(client: httpx.Client) -> None:
+    body = {
+        "workload": "io",
+        "executor": "threads",
+        "tasks": 2,
+        "workers": 2,
+        "params": {"ms": 600},
+    }
+    run_id = client.post("/api/runs", json=body).json()["id"]
+    runner = runner_of(client, run_id)
+    assert psutil.Process(runner).ppid() == os.getpid()
+    # One socket left: its pipe to the lab. Not the dashboard's listening socket, nor this
+    # client's connection, which a runner holding a copy would keep open after the lab closed it.
+    assert sockets(runner) == 1
+    assert sockets(os.getpid()) >= 3
+    doc = wait_until_finished(client, run_id, timeout=10)
+    assert doc["status"] == "done"
+    assert {lane["pid"] for lane in doc["lanes"]} == {runner}
+
+
+def test_forked_pool_workers_keep_no_socket_either(client: httpx.Client) -> None:
+    body = {
+        "workload": "io",
+        "executor": "processes",
+        "tasks": 2,
+        "workers": 2,
+        "start_method": "fork",
+        "params": {"ms": 800},
+    }
+    run_id = client.post("/api/runs", json=body).json()["id"]
+    deadline = time.monotonic() + 10
+    while len(lanes := client.get(f"/api/runs/{run_id}").json()["lanes"]) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert [sockets(lane["pid"]) for lane in lanes] == [0, 0]
+    assert wait_until_finished(client, run_id, timeout=10)["status"] == "done"
+
+
+def test_a_cancelled_runner_goes_within_a_second(client: httpx.Client) -> None:
+    body = {
+        "workload": "cpu",
+        "executor": "threads",
+        "tasks": 8,
+        "workers": 2,
+        "params": {"ms": 2000},
+    }
+    run_id = client.post("/api/runs", json=body).json()["id"]
+    runner = runner_of(client, run_id)
+    asked = time.monotonic()
+    assert client.post(f"/api/runs/{run_id}/cancel").status_code == 202
+    doc = wait_until_finished(client, run_id, timeout=5)
+    assert time.monotonic() - asked < 1.5
+    assert doc["status"] == "cancelled"
+    deadline = time.monotonic() + 3
+    while psutil.pid_exists(runner) and psutil.Process(runner).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the runner outlived its cancelled run"
+        time.sleep(0.05)
+
+
+def test_a_runner_that_dies_fails_its_run_and_says_so(client: httpx.Client) -> None:
+    body = {
+        "workload": "io",
+        "executor": "threads",
+        "tasks": 4,
+        "workers": 2,
+        "params": {"ms": 3000},
+    }
+    run_id = client.post("/api/runs", json=body).json()["id"]
+    os.kill(runner_of(client, run_id), signal.SIGKILL)
+    doc = wait_until_finished(client, run_id, timeout=5)
+    assert doc["status"] == "failed"
+    assert doc["error"] == "RuntimeError: the runner process ended early (exit code -9)"
+    assert all(t["status"] != "running" for t in doc["tasks"])  # closed, not left in flight
