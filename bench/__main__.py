@@ -13,6 +13,7 @@ from time import perf_counter, thread_time_ns
 from typing import Any
 
 import experiments
+from bench.dashboard import dashboard
 from bench.engine_overhead import cpu_processes, io_asyncio
 from bench.event_cost import event_costs
 from bench.fanout import fanout
@@ -28,6 +29,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 SECTIONS: dict[str, Callable[[int], list[Row]]] = {
     "processes": cpu_processes,
     "asyncio": io_asyncio,
+    "dashboard": dashboard,
     "events": event_costs,
     "lesson": lambda reps: cpu_bound_lesson(min(reps, 3)),
     "fanout": fanout,

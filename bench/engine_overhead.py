@@ -26,11 +26,12 @@ CPU_TASKS, CPU_MS, CPU_WORKERS = 1_000, 1, 2
 IO_TASKS, IO_MS = 10_000, 300
 
 
-def run_lab(spec: RunSpec) -> tuple[Run, float]:
-    """Execute one lab run on a fresh event loop; return it and the seconds ``execute()`` took."""
+def run_lab(spec: RunSpec, isolate: bool = False) -> tuple[Run, float]:
+    """Execute one lab run on a fresh event loop; return it and the seconds ``execute()`` took.
+    ``isolate``: in a runner process, as the dashboard runs it (``server.lab.runner``)."""
 
     async def go() -> tuple[Run, float]:
-        run = Run(spec)
+        run = Run(spec, isolate=isolate)
         t0 = perf_counter()
         await run.execute()
         return run, perf_counter() - t0
@@ -41,9 +42,9 @@ def run_lab(spec: RunSpec) -> tuple[Run, float]:
     return run, outside
 
 
-def record_lab(wall: Row, outside: Row, spec: RunSpec) -> None:
+def record_lab(wall: Row, outside: Row, spec: RunSpec, isolate: bool = False) -> None:
     called = perf_counter_ns()
-    run, seconds = run_lab(spec)
+    run, seconds = run_lab(spec, isolate)
     returned = called + int(seconds * 1e9)
     assert run.wall_s is not None and run.t0_ns is not None and run.end_ns is not None
     wall.lab.append(run.wall_s)
@@ -113,16 +114,22 @@ def bare_asyncio(tasks: int, ms: int) -> tuple[float, float]:
 
 
 def io_asyncio(reps: int) -> list[Row]:
-    what = f"io {IO_TASKS}x{IO_MS}ms asyncio"
-    wall = Row(f"{what} wall_s", "s", goal=1.05, note="thread start to last task end")
-    outside = Row(f"{what} outside", "s", goal=1.05, note="execute() vs thread start..join")
-    spec = make_spec("io", "asyncio", IO_TASKS, None, {"ms": IO_MS})
+    rows = []
+    for isolate in (False, True):
+        what = f"io {IO_TASKS}x{IO_MS}ms asyncio" + (", runner" if isolate else "")
+        wall = Row(f"{what} wall_s", "s", goal=1.05, note="thread start to last task end")
+        outside = Row(f"{what} outside", "s", goal=1.05, note="execute() vs thread start..join")
+        spec = make_spec("io", "asyncio", IO_TASKS, None, {"ms": IO_MS})
 
-    def bare() -> None:
-        done, total = bare_asyncio(IO_TASKS, IO_MS)
-        wall.bare.append(done)
-        outside.bare.append(total)
+        def bare(wall: Row = wall, outside: Row = outside) -> None:
+            done, total = bare_asyncio(IO_TASKS, IO_MS)
+            wall.bare.append(done)
+            outside.bare.append(total)
 
-    n = alternate(bare, lambda: record_lab(wall, outside, spec), reps)
-    wall.add_extra("reps", n)
-    return [wall, outside]
+        def lab(wall: Row = wall, outside: Row = outside, isolate: bool = isolate) -> None:
+            record_lab(wall, outside, spec, isolate)  # noqa: B023 - the same spec each time
+
+        n = alternate(bare, lab, reps)
+        wall.add_extra("reps", n)
+        rows += [wall, outside]
+    return rows
