@@ -1,4 +1,4 @@
-"""A lab that dies must not leave its pool workers behind."""
+"""A lab that dies must not leave its pool workers or runner processes behind."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from server.liveserver import LiveServer
 
@@ -20,27 +21,31 @@ def alive(pid: int) -> bool:
         return False
 
 
-def test_workers_die_with_a_killed_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("executor", "processes"),
+    [("processes", 2), ("threads", 1)],  # pool workers; the runner of a threads run
+)
+def test_workers_die_with_a_killed_server(tmp_path: Path, executor: str, processes: int) -> None:
     server = LiveServer(tmp_path)
     try:
         run = httpx.post(
             f"{server.url}/api/runs",
             json={
                 "workload": "cpu",
-                "executor": "processes",
+                "executor": executor,
                 "tasks": 4,
                 "workers": 2,
                 "params": {"ms": 20_000},
             },
         ).json()
         deadline = time.monotonic() + 10
-        pids: list[int] = []
-        while len(pids) < 2:
+        pids: set[int] = set()
+        while len(pids) < processes:
             assert time.monotonic() < deadline, "the workers never started"
             doc = httpx.get(f"{server.url}/api/runs/{run['id']}").json()
-            pids = [lane["pid"] for lane in doc["lanes"]]
+            pids = {lane["pid"] for lane in doc["lanes"]}
             time.sleep(0.05)
-        assert all(alive(p) for p in pids)
+        assert server.proc.pid not in pids and all(alive(p) for p in pids)
         os.kill(server.proc.pid, signal.SIGKILL)  # no graceful shutdown, no cancel
         server.proc.wait(5)
         deadline = time.monotonic() + 3

@@ -39,6 +39,11 @@ FLUSH_S = 0.02
 #: stopped from outside, but a process can.
 CANCEL_GRACE_S = 0.8
 
+#: Small objects allocated (and freed) before the clock starts, per task of the run and at most;
+#: see ``_warm_up``. Measured with 10,000 asyncio waits: without it, the run took 8% longer than
+#: the bare loop; with it, 1%, for about 45 ms more before the start.
+WARM_UP_PER_TASK, WARM_UP_MAX = 5, 50_000
+
 #: Runners are forked; where fork is missing, runs execute in the lab's process as before.
 AVAILABLE = "fork" in multiprocessing.get_all_start_methods()
 
@@ -139,6 +144,18 @@ class Isolated(Executor):
 # --- the runner's side -----------------------------------------------------------------------
 
 
+def _warm_up(objects: int) -> None:
+    """Take the copy-on-write page faults before the clock starts rather than during the run.
+
+    A forked process shares the lab's memory until it writes to it; its first write to each page
+    copies that page. The allocator's free blocks lie in such pages, so a run's first allocations
+    would each pay for a copy. Allocating and freeing a spread of small objects here fills those
+    blocks (copying their pages) while nothing is being timed."""
+    lists = [[None] * (i % 32) for i in range(objects)]
+    buffers = [bytearray(i % 480 + 8) for i in range(objects)]
+    del lists, buffers
+
+
 def _runner_main(executor: Executor, conn: Connection, lab_pid: int) -> None:
     # Every object inherited from the lab goes to the collector's permanent generation (an O(1)
     # move): collections in the runner then never walk, and so never copy, the lab's whole heap.
@@ -150,6 +167,7 @@ def _runner_main(executor: Executor, conn: Connection, lab_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C in the lab's terminal is for the lab
     pending: deque[Record] = deque()
     executor.batch.send = pending.append  # thread-safe, and as cheap as recording in the lab
+    _warm_up(min(WARM_UP_MAX, WARM_UP_PER_TASK * executor.batch.tasks))
     conn.send("ready")
     try:
         go = conn.recv()
