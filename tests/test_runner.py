@@ -67,7 +67,7 @@ def runner_of(client: httpx.Client, run_id: str) -> int:
     ("executor", "workers", "lanes"), [("sequential", 1, 1), ("threads", 3, 3), ("asyncio", 6, 1)]
 )
 def test_each_in_process_executor_runs_in_a_runner(executor: str, workers: int, lanes: int) -> None:
-    doc = isolated_document("io", executor, 6, workers, ms=50)
+    doc = isolated_document("io", executor, 6, workers, ms=150)
     assert doc["status"] == "done" and doc["error"] is None
     runner = doc["executor_info"]["runner_pid"]
     assert runner != os.getpid() and not psutil.pid_exists(runner)  # gone with the run
@@ -75,6 +75,11 @@ def test_each_in_process_executor_runs_in_a_runner(executor: str, workers: int, 
     assert sorted(t["id"] for t in doc["tasks"]) == list(range(6))
     assert all(t["status"] == "ok" and t["end_s"] > t["start_s"] >= 0 for t in doc["tasks"])
     assert "lab_loop_cpu_s" not in doc["metrics"]  # the lab's loop shares no GIL with them
+    # The runner's memory is the run's, in place of the lab's (which it shares, copy on write).
+    # (The last sample, taken once the runner has exited, has no memory to read.)
+    rss = [s["rss_bytes"] for s in doc["samples"]]
+    assert rss[0] and all(set(r) <= {str(runner)} for r in rss)
+    assert doc["metrics"]["peak_rss_bytes"] == max(r.get(str(runner), 0) for r in rss)
 
 
 def test_threads_in_a_runner_still_share_one_gil() -> None:

@@ -130,6 +130,9 @@ class Executor:
     title: ClassVar[str]
     #: Its tasks run in the lab's own process, so they need the GIL the lab's work holds too.
     in_lab_process: ClassVar[bool] = True
+    #: The lab's own process counts in the run's memory: its tasks run there, or it drives their
+    #: workers. A runner process stands in for it.
+    lab_memory: ClassVar[bool] = True
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch

@@ -197,7 +197,7 @@ class Run:
         outside = await asyncio.to_thread(OutsideLoad)
         t0 = self.t0_ns = batch.t0_ns = perf_counter_ns()
         lab0 = time.thread_time()  # this thread is the lab's event loop: recording, web pages
-        sampler = Sampler(t0, executor.pids)
+        sampler = Sampler(t0, executor.pids, executor.lab_memory)
         self._set_status(RunStatus.RUNNING)
         threading.Thread(
             target=self._execute_in_thread,

@@ -52,6 +52,7 @@ class Isolated(Executor):
     """Runs ``inner``, an executor whose tasks would use the lab's process, in a runner."""
 
     in_lab_process = False
+    lab_memory = False  # the runner's memory is the run's, as the lab's was without it
 
     def __init__(self, inner: Executor) -> None:
         super().__init__(inner.batch)

@@ -16,9 +16,11 @@ class Sampler:
     """Computes per-core CPU % from its own ``cpu_times`` deltas, so that runs sampling at the same
     time do not disturb each other (``psutil.cpu_percent`` keeps one global baseline)."""
 
-    def __init__(self, t0_ns: int, pids: Callable[[], list[int]]) -> None:
+    def __init__(self, t0_ns: int, pids: Callable[[], list[int]], with_lab: bool = True) -> None:
+        """``pids``: the run's processes besides the lab's own, which ``with_lab`` adds."""
         self.t0_ns = t0_ns
         self._pids = pids
+        self._lab = [os.getpid()] if with_lab else []
         self._procs: dict[int, psutil.Process] = {}
         self._last = psutil.cpu_times(percpu=True)
 
@@ -27,7 +29,7 @@ class Sampler:
         percents = [_busy_percent(a, b) for a, b in zip(self._last, now, strict=False)]
         self._last = now
         rss: dict[str, int] = {}
-        for pid in [os.getpid(), *self._pids()]:
+        for pid in [*self._lab, *self._pids()]:
             try:
                 proc = self._procs.get(pid) or self._procs.setdefault(pid, psutil.Process(pid))
                 rss[str(pid)] = proc.memory_info().rss
