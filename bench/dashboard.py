@@ -11,24 +11,19 @@ dashboard, with its runner and without it (``CLAB_RUNNER_PROCESS=false``), and c
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
 from bench.engine_overhead import IO_MS, IO_TASKS, bare_asyncio
-from bench.liveserver import LiveServer
+from bench.liveserver import LiveServer, wait_finished
 from bench.timing import Row, alternate
 
 BODY = {"workload": "io", "executor": "asyncio", "tasks": IO_TASKS, "params": {"ms": IO_MS}}
-FINAL = {"done", "failed", "cancelled"}
 
 
 def _wall(client: httpx.Client) -> tuple[float, float | None]:
     """One run to the end: its ``wall_s``, and the CPU the lab's loop took meanwhile, if it ran
     in the lab's process."""
-    run_id = client.post("/api/runs", json=BODY).json()["id"]
-    while (doc := client.get(f"/api/runs/{run_id}").json())["status"] not in FINAL:
-        time.sleep(0.1)
+    doc = wait_finished(client, client.post("/api/runs", json=BODY).json()["id"])
     if doc["status"] != "done":
         raise RuntimeError(f"dashboard run ended {doc['status']}: {doc['error']}")
     return doc["wall_s"], doc["metrics"].get("lab_loop_cpu_s")

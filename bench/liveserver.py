@@ -58,6 +58,15 @@ def schedstat(path: str = "/proc/thread-self/schedstat") -> tuple[float, float]:
         return math.nan, math.nan
 
 
+def wait_finished(client: httpx.Client, run_id: str, every_s: float = 0.1) -> dict[str, Any]:
+    """Poll the API until the run has ended; return its document."""
+    while True:
+        doc: dict[str, Any] = client.get(f"/api/runs/{run_id}").json()
+        if doc["status"] in FINAL:
+            return doc
+        time.sleep(every_s)
+
+
 class SSESplitter:
     """Bytes in, whole SSE messages out (without their terminating blank line)."""
 

@@ -22,10 +22,8 @@ import httpx
 import psutil
 
 from bench.latency import CHROMIUM, CHROMIUM_ARGS
-from bench.liveserver import LiveServer
+from bench.liveserver import LiveServer, wait_finished
 from bench.timing import Row
-
-FINAL = {"done", "failed", "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -81,14 +79,6 @@ def _cpu_s(roots: list[psutil.Process]) -> float:
     return total
 
 
-def _wait(client: httpx.Client, run_id: str) -> dict[str, object]:
-    while True:
-        doc: dict[str, object] = client.get(f"/api/runs/{run_id}").json()
-        if doc["status"] in FINAL:
-            return doc
-        time.sleep(0.25)
-
-
 def observer(reps: int) -> list[Row]:
     return [row for scenario in SCENARIOS for row in observe(scenario, reps)]
 
@@ -142,8 +132,8 @@ def observe(scenario: Scenario, reps: int) -> list[Row]:
                     else:
                         run_id = client.post("/api/runs", json=scenario.body).json()["id"]
                     assert run_id
-                    doc = _wait(client, run_id)
-                    metrics: dict[str, float] = doc["metrics"]  # type: ignore[assignment]
+                    doc = wait_finished(client, run_id, every_s=0.25)
+                    metrics: dict[str, float] = doc["metrics"]
                     (par.lab if watched else par.bare).append(metrics["avg_parallelism"])
                     if watched:
                         browser_cpu.lab.append(_cpu_s(roots) - b0)

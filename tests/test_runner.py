@@ -21,7 +21,7 @@ import pytest
 from server.lab.run import Run
 from server.lab.spec import make_spec
 from server.settings import Settings
-from tests.test_api import serve, wait_until_finished
+from tests.test_api import serve, start, wait_until_finished
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
 
@@ -93,14 +93,9 @@ def test_threads_in_a_runner_still_share_one_gil() -> None:
 
 
 def test_the_dashboard_runs_threads_in_a_runner_that_kept_no_socket(client: httpx.Client) -> None:
-    body = {
-        "workload": "io",
-        "executor": "threads",
-        "tasks": 2,
-        "workers": 2,
-        "params": {"ms": 600},
-    }
-    run_id = client.post("/api/runs", json=body).json()["id"]
+    run_id = start(
+        client, workload="io", executor="threads", tasks=2, workers=2, params={"ms": 600}
+    )["id"]
     runner = runner_of(client, run_id)
     assert psutil.Process(runner).ppid() == os.getpid()
     # One socket left: its pipe to the lab. Not the dashboard's listening socket, nor this
@@ -113,15 +108,15 @@ def test_the_dashboard_runs_threads_in_a_runner_that_kept_no_socket(client: http
 
 
 def test_forked_pool_workers_keep_no_socket_either(client: httpx.Client) -> None:
-    body = {
-        "workload": "io",
-        "executor": "processes",
-        "tasks": 2,
-        "workers": 2,
-        "start_method": "fork",
-        "params": {"ms": 800},
-    }
-    run_id = client.post("/api/runs", json=body).json()["id"]
+    run_id = start(
+        client,
+        workload="io",
+        executor="processes",
+        tasks=2,
+        workers=2,
+        start_method="fork",
+        params={"ms": 800},
+    )["id"]
     deadline = time.monotonic() + 10
     while len(lanes := client.get(f"/api/runs/{run_id}").json()["lanes"]) < 2:
         assert time.monotonic() < deadline
@@ -131,14 +126,9 @@ def test_forked_pool_workers_keep_no_socket_either(client: httpx.Client) -> None
 
 
 def test_a_cancelled_runner_goes_within_a_second(client: httpx.Client) -> None:
-    body = {
-        "workload": "cpu",
-        "executor": "threads",
-        "tasks": 8,
-        "workers": 2,
-        "params": {"ms": 2000},
-    }
-    run_id = client.post("/api/runs", json=body).json()["id"]
+    run_id = start(
+        client, workload="cpu", executor="threads", tasks=8, workers=2, params={"ms": 2000}
+    )["id"]
     runner = runner_of(client, run_id)
     asked = time.monotonic()
     assert client.post(f"/api/runs/{run_id}/cancel").status_code == 202
@@ -152,14 +142,9 @@ def test_a_cancelled_runner_goes_within_a_second(client: httpx.Client) -> None:
 
 
 def test_a_runner_that_dies_fails_its_run_and_says_so(client: httpx.Client) -> None:
-    body = {
-        "workload": "io",
-        "executor": "threads",
-        "tasks": 4,
-        "workers": 2,
-        "params": {"ms": 3000},
-    }
-    run_id = client.post("/api/runs", json=body).json()["id"]
+    run_id = start(
+        client, workload="io", executor="threads", tasks=4, workers=2, params={"ms": 3000}
+    )["id"]
     os.kill(runner_of(client, run_id), signal.SIGKILL)
     doc = wait_until_finished(client, run_id, timeout=5)
     assert doc["status"] == "failed"
