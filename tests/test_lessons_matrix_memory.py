@@ -29,7 +29,7 @@ from experiments.lessons import memory_per_process as mpp
 from server.settings import Settings
 from tests.conftest import measured_until
 from tests.lessons_util import doc, run_lesson
-from tests.test_api import serve
+from tests.test_api import serve, wait_until_finished
 
 MIB = 1024 * 1024
 IDS = ("decision-matrix", "convoy", "how-many-threads", "memory-per-process", "start-methods")
@@ -366,6 +366,20 @@ def our_children() -> set[int]:
     return {p.pid for p in psutil.Process().children(recursive=True) if not helper_process(p)}
 
 
+def parent(pid: int) -> int | None:
+    try:
+        return psutil.Process(pid).ppid()
+    except psutil.Error:
+        return None
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return ""
+
+
 def alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -412,10 +426,7 @@ CONVOY = {
 
 def cancel_and_wait(client: httpx.Client, run_id: str) -> None:
     assert client.post(f"/api/runs/{run_id}/cancel").status_code in (200, 202)
-    deadline = time.monotonic() + 3
-    while client.get(f"/api/runs/{run_id}").json()["status"] != "cancelled":
-        assert time.monotonic() < deadline, "the run did not stop"
-        time.sleep(0.05)
+    assert wait_until_finished(client, run_id, timeout=3)["status"] == "cancelled"
 
 
 def test_a_cancelled_convoy_stops_its_cpu_process_and_its_runner(client: httpx.Client) -> None:
@@ -424,17 +435,16 @@ def test_a_cancelled_convoy_stops_its_cpu_process_and_its_runner(client: httpx.C
     before = our_children()
     run = client.post("/api/runs", json=CONVOY).json()
     deadline = time.monotonic() + 10
-    while not (
-        grandchildren := {
-            p.pid
-            for p in psutil.Process().children(recursive=True)
-            if p.pid not in before and p.ppid() != os.getpid()
-        }
-    ):
+    while True:  # the runner is our child; the CPU process, spawned, is the runner's
+        new = our_children() - before
+        runners = {p for p in new if parent(p) == os.getpid()}
+        spawned = {p for p in new - runners if "spawn_main" in cmdline(p)}
+        if runners and spawned:
+            break
         assert time.monotonic() < deadline, "no CPU process was started"
         time.sleep(0.02)
-    spinning = our_children() - before
-    assert len(spinning) == 2 and grandchildren < spinning  # the runner, and the CPU process
+    spinning = runners | spawned
+    assert len(runners) == 1 and len(spawned) == 1
     cancel_and_wait(client, run["id"])
     deadline = time.monotonic() + 3
     while any(alive(p) for p in spinning):
