@@ -60,14 +60,18 @@ class Comparisons:
     def get(self, comparison_id: str) -> Comparison | None:
         return self.live.get(comparison_id)
 
-    def document(self, comparison_id: str) -> dict[str, Any] | None:
-        c = self.live.get(comparison_id)
-        return c.document() if c else self.store.get_comparison(comparison_id)
+    def stored(self, comparison_id: str) -> dict[str, Any] | None:
+        """A comparison read back from the store (blocking: call it off the event loop)."""
+        return self.store.get_comparison(comparison_id)
 
-    def latest(self, lesson_id: str) -> Comparison | dict[str, Any] | None:
+    def latest_live(self, lesson_id: str) -> Comparison | None:
         for c in reversed(self.live.values()):
             if c.lesson.id == lesson_id:
                 return c
+        return None
+
+    def latest_stored(self, lesson_id: str) -> dict[str, Any] | None:
+        """The newest stored comparison of a lesson (blocking: call it off the event loop)."""
         return self.store.latest_comparison(lesson_id)
 
     def _run_finished(self, run: Run) -> None:

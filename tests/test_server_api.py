@@ -14,13 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
+from bs4 import BeautifulSoup
 
 from server.cli import main as cli_main
-from server.lab.replay import replay_log
-from server.render import svg
-from server.render.live import LiveView
+from server.render import panels
+from server.render.model import from_document
+from server.render.panels import scene
+from server.render.prose import run_info
 from server.settings import Settings
-from server.web.views import LiveViews
 from tests.test_api import serve, start, wait_until_finished
 
 
@@ -160,25 +161,16 @@ def test_a_killed_worker_is_marked_on_the_lane_chart(server_run: dict[str, Any])
     samples = [dict(s) for s in server_run["samples"]]
     samples[len(samples) // 2]["kills"] = [kill]  # as the run logs it: with the next sample
     doc = {**server_run, "samples": samples}
-    view = LiveView(doc["id"], doc["tasks_requested"], "t")
-    view.server = True
-    view.apply(replay_log(doc).messages)
-    assert view.kills == [kill]
-    chart = view.lane_chart(doc["wall_s"])
-    x = f"{t_kill * 1000:.3f}".rstrip("0").rstrip(".")
-    assert f'<line class="kill" x1="{x}" x2="{x}"' in chart  # in ms, like the bars
-    # The label's place: t_kill seconds of the chart's, at 100 / wall_s percent per second.
-    assert re.search(
-        rf'<div class="kill-marks" style="--per-s:{100 / doc["wall_s"]:.6g}%" aria-hidden="true">'
-        rf'<span class="kill" style="--t:{t_kill:.4f}">kill -9 pid 4242</span></div>',
-        chart,
-    )
-    # The per-frame style places it too: while a run goes, it moves with the growing time axis.
-    assert f".kill-marks .kill{{--per-s:{100 / doc['wall_s']:.6g}%}}" in view.clock(1.0)
-    assert ".kill-marks .kill{--per-s:25%}" in svg.clock_style("r", 4.0, 2.0, kills=True)
-    plain = LiveView(doc["id"], doc["tasks_requested"], "t")
-    plain.apply(replay_log(server_run).messages)
-    assert "kill" not in plain.lane_chart(doc["wall_s"]) + plain.clock(1.0)
+    model = from_document(run_info(doc), doc)
+    assert model.kills == [kill]
+    chart = BeautifulSoup(panels.lane_chart(scene(model, doc["wall_s"])), "html.parser")
+    line = chart.select_one("line.kill")
+    assert line is not None and float(line["x1"]) == pytest.approx(500, abs=0.01)  # mid-run
+    label = chart.select_one(".kill-marks .kill")
+    assert label is not None and label.get_text() == "kill -9 pid 4242"
+    assert label["style"] == "left:50.000%"
+    plain = from_document(run_info(server_run), server_run)
+    assert not BeautifulSoup(panels.lane_chart(scene(plain, 1.0)), "html.parser").select(".kill")
 
 
 def test_a_run_stored_before_kills_travelled_with_samples_still_shows_them(
@@ -186,8 +178,7 @@ def test_a_run_stored_before_kills_travelled_with_samples_still_shows_them(
 ) -> None:
     kill = {"pid": 4242, "t_s": 0.01}
     doc = {**server_run, "executor_info": {**server_run["executor_info"], "kills": [kill]}}
-    views = LiveViews(None, 0.1)  # type: ignore[arg-type]  # documents need no run manager
-    assert views.for_document(doc).kills == [kill]
+    assert from_document(run_info(doc), doc).kills == [kill]
 
 
 # --- the dashboard form ------------------------------------------------------------------------

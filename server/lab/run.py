@@ -138,6 +138,8 @@ class Run:
         self._cancel_reason: str | None = None
         self._executor: Executor | None = None
         self._recorder: Recorder | None = None
+        #: The tasks' part of :meth:`document`, with the log position it was built at.
+        self._body: tuple[int, dict[str, Any]] | None = None
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -344,11 +346,10 @@ class Run:
             )
         return {**summarize(timelines, wall, self.samples), **extra}
 
-    def document(self) -> dict[str, Any]:
-        """The run document (CONTRACT.md): complete when finished, partial while running."""
-        spec, t0 = self.spec, self.t0_ns or 0
+    def head(self) -> dict[str, Any]:
+        """The run document without its tasks, lanes, samples and metrics: cheap at any size."""
+        spec = self.spec
         executor_info = self._executor.describe() if self._executor else {}
-        tasks = self.tasks
         return {
             "id": self.id,
             "workload": spec.workload.id,
@@ -363,11 +364,29 @@ class Run:
             "wall_s": self.wall_s,
             "host": host_info(executor_info.get("start_method")),
             "executor_info": executor_info,
-            "tasks_started": len(tasks),
-            "lanes": [lane_view(lane) for lane in self.lanes],
-            "tasks": [task_view(t, t0, len(t.intervals), t.ended) for t in tasks],
-            "metrics": self.metrics(),
-            "samples": list(self.samples),
+        }
+
+    def document(self) -> dict[str, Any]:
+        """The run document (CONTRACT.md): complete when finished, partial while running.
+
+        What it says about tasks only changes when the run logs something, so that part is kept
+        until the log grows: pages that poll a lesson's runs, and clients that poll the API, do
+        not rebuild every task of every run each time."""
+        position = len(self.log.items)
+        if self._body is None or self._body[0] != position:
+            t0 = self.t0_ns or 0
+            tasks = self.tasks
+            body = {
+                "tasks_started": len(tasks),
+                "lanes": [lane_view(lane) for lane in self.lanes],
+                "tasks": [task_view(t, t0, len(t.intervals), t.ended) for t in tasks],
+                "metrics": self.metrics(),
+                "samples": list(self.samples),
+            }
+            self._body = (position, body)
+        return {
+            **self.head(),
+            **self._body[1],
             "lab_pid": os.getpid(),
             "alongside": list(self.alongside),
         }

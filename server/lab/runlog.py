@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from server.types import EventName
+
+T = TypeVar("T")
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -40,19 +42,20 @@ class Message:
         return self._json
 
 
-class RunLog:
+class Log(Generic[T]):
+    """Items at positions 1, 2, 3..., read by position and waited on: a reader that knows where
+    it stopped resumes exactly there (an event stream's ``Last-Event-ID``)."""
+
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.items: list[T] = []
         self.closed = False
         self._changed = asyncio.Event()
 
-    def append(self, event: EventName, render: Callable[[], dict[str, Any]]) -> Message:
-        msg = Message(len(self.messages) + 1, event, render)
-        self.messages.append(msg)
-        return msg
+    def add(self, item: T) -> None:
+        self.items.append(item)
 
     def notify(self) -> None:
-        """Wake every subscriber (call after appending a batch)."""
+        """Wake every reader (call after adding a batch)."""
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -60,10 +63,23 @@ class RunLog:
         self.closed = True
         self.notify()
 
-    def after(self, last_id: int) -> list[Message]:
-        return self.messages[max(last_id, 0) :]
+    def after(self, position: int) -> list[T]:
+        return self.items[max(position, 0) :]
 
-    async def wait(self, last_id: int) -> None:
-        """Return once there are messages after ``last_id`` or the log is closed."""
-        while len(self.messages) <= last_id and not self.closed:
+    async def wait(self, position: int) -> None:
+        """Return once there are items after ``position`` or the log is closed."""
+        while len(self.items) <= position and not self.closed:
             await self._changed.wait()
+
+
+class RunLog(Log[Message]):
+    """A run's messages: a message's id is its position."""
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.items
+
+    def append(self, event: EventName, render: Callable[[], dict[str, Any]]) -> Message:
+        msg = Message(len(self.items) + 1, event, render)
+        self.items.append(msg)
+        return msg

@@ -6,11 +6,10 @@ parse, and the event loop meanwhile drives live runs (a frame every 50 ms).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
@@ -21,12 +20,11 @@ from experiments.registry import InvalidParameter
 from server.lab.executors import Processes
 from server.lab.replay import replay_log
 from server.lab.run import Run
-from server.lab.runlog import Message, RunLog
+from server.lab.runlog import RunLog
 from server.lab.spec import DEFAULT_TASKS, EXECUTORS, Limits, RunSpec, make_spec, max_workers
 from server.manager import QueueFull, ReadOnly, RunManager
-from server.settings import Settings
-from server.store import Store
-from server.web import server_options
+from server.web import server_options, sse
+from server.web.deps import ManagerDep, SettingsDep, StoreDep, off_loop
 
 #: Keep-alive comments on an idle event stream, so proxies do not drop it.
 PING_S = 15
@@ -81,18 +79,6 @@ class RunRequest(BaseModel):
     server: ServerRequest | None = Field(
         None, description="server executor only: which server, endpoint kind and load"
     )
-
-
-def _manager(request: Request) -> RunManager:
-    return request.app.state.manager  # type: ignore[no-any-return]
-
-
-def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
 
 
 def _not_found(run_id: str) -> HTTPException:
@@ -160,9 +146,9 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/workloads")
-async def workloads(request: Request) -> dict[str, Any]:
+async def workloads(settings: SettingsDep) -> dict[str, Any]:
     """The workloads with their parameters, and the executors with their pool sizes."""
-    limits = _settings(request).limits
+    limits = settings.limits
     executors = []
     for ex_id, ex in EXECUTORS.items():
         entry: dict[str, Any] = {
@@ -193,9 +179,8 @@ async def workloads(request: Request) -> dict[str, Any]:
         429: {"description": "the run queue is full"},
     },
 )
-async def start_run(request: Request, body: RunRequest) -> Response:
-    manager = _manager(request)
-    spec = check(body, _settings(request).limits)
+async def start_run(body: RunRequest, manager: ManagerDep, settings: SettingsDep) -> Response:
+    spec = check(body, settings.limits)
     try:
         run = manager.submit(spec)
     except QueueFull as exc:
@@ -209,13 +194,13 @@ async def start_run(request: Request, body: RunRequest) -> Response:
 
 @router.get("/runs")
 async def list_runs(
-    request: Request,
+    manager: ManagerDep,
+    store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=500, description="most summaries to return")] = 100,
     offset: Annotated[int, Query(ge=0, description="summaries to skip")] = 0,
 ) -> Response:
     """Summaries of stored runs, newest first; a run still in memory shows its live status."""
-    manager = _manager(request)
-    rows = await asyncio.to_thread(_store(request).list, limit, offset)
+    rows = await off_loop(store.list, limit, offset)
     for row in rows:
         run = manager.get(row["id"])
         if run is not None and run.status.value != row["status"]:  # the store lags behind
@@ -226,13 +211,12 @@ async def list_runs(
 
 
 @router.get("/runs/{run_id}", responses={404: {"description": "no such run"}})
-async def get_run(request: Request, run_id: str) -> Response:
+async def get_run(run_id: str, manager: ManagerDep, store: StoreDep) -> Response:
     """The run document: partial while the run goes (with ``queue_position`` while queued)."""
-    manager = _manager(request)
     run = manager.get(run_id)
     if run is not None:
         return JSONResponse(live_document(manager, run))
-    doc = await asyncio.to_thread(_store(request).get, run_id)
+    doc = await off_loop(store.get, run_id)
     if doc is None:
         raise _not_found(run_id)
     return JSONResponse(doc)
@@ -247,11 +231,10 @@ async def get_run(request: Request, run_id: str) -> Response:
         409: {"description": "the run has already finished"},
     },
 )
-async def cancel_run(request: Request, run_id: str) -> Response:
-    manager = _manager(request)
+async def cancel_run(run_id: str, manager: ManagerDep, store: StoreDep) -> Response:
     run = manager.get(run_id)
     if run is None:
-        doc = await asyncio.to_thread(_store(request).get, run_id)
+        doc = await off_loop(store.get, run_id)
         if doc is None:
             raise _not_found(run_id)
         raise HTTPException(409, f"run {run_id!r} has already finished ({doc['status']})")
@@ -272,16 +255,17 @@ async def cancel_run(request: Request, run_id: str) -> Response:
     },
 )
 async def run_events(
-    request: Request,
     run_id: str,
+    manager: ManagerDep,
+    store: StoreDep,
     last_event_id: Annotated[str | None, Header(description="resume after this message id")] = None,
 ) -> EventSourceResponse:
     """Every message of the run's log after ``Last-Event-ID``, live, then the stream ends."""
-    run = _manager(request).get(run_id)
+    run = manager.get(run_id)
     if run is not None:
         log = run.log
     else:
-        doc = await asyncio.to_thread(_store(request).get, run_id)
+        doc = await off_loop(store.get, run_id)
         if doc is None:
             raise _not_found(run_id)
         log = replay_log(doc)
@@ -293,24 +277,13 @@ async def run_events(
 def parse_last_event_id(value: str | None) -> int:
     """The id to resume after; 0 (from the start) when absent or malformed."""
     value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() else 0
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else 0
 
 
 async def stream(log: RunLog, last_id: int) -> AsyncIterator[bytes]:
-    """The log's messages after ``last_id``, each as soon as it is there, until the log ends."""
-    while True:
-        backlog = log.after(last_id)
-        if not backlog:
-            if log.closed:
-                return  # the last message was the final status
-            await log.wait(last_id)
-            continue
-        for i in range(0, len(backlog), MAX_CHUNK):
-            chunk = backlog[i : i + MAX_CHUNK]
-            yield b"".join(encode(m) for m in chunk)
-        last_id = backlog[-1].id
-
-
-def encode(message: Message) -> bytes:
-    # One ``data:`` line is enough: compact JSON never holds a raw line break.
-    return f"id: {message.id}\r\nevent: {message.event}\r\ndata: {message.json}\r\n\r\n".encode()
+    """The log's messages after ``last_id``, each as soon as it is there, until the log ends
+    (its last message is the final status)."""
+    async for batch in sse.follow(log, last_id):
+        for i in range(0, len(batch), MAX_CHUNK):
+            chunk = batch[i : i + MAX_CHUNK]
+            yield b"".join(sse.encode(m.json, id=m.id, event=m.event) for m in chunk)

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Response
 
 from experiments.lessons import LESSONS
-from server.comparisons import Comparisons
 from server.manager import QueueFull, ReadOnly
+from server.web.deps import ComparisonsDep, off_loop
 
 router = APIRouter(prefix="/api", tags=["lessons"])
-
-
-def _comparisons(request: Request) -> Comparisons:
-    return request.app.state.comparisons  # type: ignore[no-any-return]
 
 
 @router.get("/lessons")
@@ -52,13 +48,15 @@ async def get_lesson(lesson_id: str) -> dict[str, Any]:
 
 
 @router.post("/lessons/{lesson_id}/runs", status_code=202)
-async def start_lesson(lesson_id: str, request: Request, response: Response) -> dict[str, Any]:
+async def start_lesson(
+    lesson_id: str, response: Response, comparisons: ComparisonsDep
+) -> dict[str, Any]:
     """Start the lesson's runs, one after another; the verdict follows when all have ended."""
     lesson = LESSONS.get(lesson_id)
     if lesson is None:
         raise HTTPException(404, f"no lesson {lesson_id!r}; see GET /api/lessons")
     try:
-        comparison = _comparisons(request).start(lesson)
+        comparison = comparisons.start(lesson)
     except QueueFull as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": "5"}) from None
     except ReadOnly as exc:
@@ -73,9 +71,10 @@ async def start_lesson(lesson_id: str, request: Request, response: Response) -> 
 
 
 @router.get("/comparisons/{comparison_id}")
-async def get_comparison(comparison_id: str, request: Request) -> dict[str, Any]:
+async def get_comparison(comparison_id: str, comparisons: ComparisonsDep) -> dict[str, Any]:
     """The runs side by side with their figures; ``verdict`` is null until every run has ended."""
-    doc = _comparisons(request).document(comparison_id)
+    live = comparisons.get(comparison_id)
+    doc = live.document() if live else await off_loop(comparisons.stored, comparison_id)
     if doc is None:
         raise HTTPException(404, f"no comparison with id {comparison_id!r}")
     return doc

@@ -15,7 +15,7 @@ from server.manager import RunManager
 from server.settings import Settings
 from server.store import Store
 from server.web import api, api_lessons, pages, pages_lessons
-from server.web.views import LiveViews
+from server.web.broker import Brokers
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 log = logging.getLogger(__name__)
@@ -28,15 +28,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.db_path)
         manager = RunManager(settings, store)
-        views = LiveViews(manager, settings.frame_interval_s)
+        brokers = Brokers(manager, settings.frame_interval_s)
         app.state.settings, app.state.store, app.state.manager = settings, store, manager
-        app.state.views = views
+        app.state.brokers = brokers
         app.state.comparisons = Comparisons(manager, store, settings.limits)
         try:
             yield
         finally:
             await manager.close()
-            await views.close()
+            await brokers.close()
             store.close()
 
     app = FastAPI(

@@ -5,46 +5,39 @@ The JSON API lives in ``server.web.api``; these routes render the same data for 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 
 import experiments
 from experiments.registry import InvalidParameter
+from server.lab.run import Run
 from server.lab.spec import EXECUTORS, make_spec
-from server.manager import QueueFull, ReadOnly, RunManager
-from server.render.live import LiveView
+from server.manager import QueueFull, ReadOnly
+from server.render import panels
+from server.render.model import RunModel, from_document
+from server.render.panels import Scene, scene
+from server.render.prose import duration, pool, run_info
+from server.render.templates import ENV
 from server.serverlab.options import ServerOptions
 from server.store import Store
-from server.web import server_options
-from server.web.views import LiveViews
+from server.web import server_options, sse
+from server.web.broker import Broker
+from server.web.deps import BrokersDep, ManagerDep, SettingsDep, StoreDep, off_loop
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent.parent / "templates")
+TEMPLATES = Jinja2Templates(env=ENV)
 #: A page further behind than this many frames gets a fresh snapshot instead of the backlog.
 MAX_BACKLOG = 50
 
 router = APIRouter(include_in_schema=False)
 
 
-def _manager(request: Request) -> RunManager:
-    return request.app.state.manager  # type: ignore[no-any-return]
-
-
-def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
-
-
-def _views(request: Request) -> LiveViews:
-    return request.app.state.views  # type: ignore[no-any-return]
-
-
 def form_context(
-    values: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+    values: Mapping[str, Any] | None = None, errors: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     values = values or {}
     workloads = [w.describe() for w in experiments.visible()]
@@ -65,50 +58,77 @@ def form_context(
     }
 
 
-def history(request: Request, limit: int = 30) -> list[dict[str, Any]]:
-    rows = {r["id"]: r for r in _store(request).list(limit=limit)}
-    for run in _manager(request).runs.values():  # live status wins over what is stored
+async def history(manager: ManagerDep, store: StoreDep, limit: int = 30) -> list[dict[str, Any]]:
+    """The dashboard's list of recent runs (a live run's status wins over the stored one)."""
+    rows = {r["id"]: r for r in await off_loop(store.list, limit)}
+    for run in manager.runs.values():
         if run.id in rows:
             rows[run.id]["status"] = run.status.value
+    for r in rows.values():
+        r["wall"] = duration(r["wall_s"]) if r.get("wall_s") else ""
     return sorted(rows.values(), key=lambda r: r["created_at"], reverse=True)
 
 
 def run_context(
-    view: LiveView,
-    doc: dict[str, Any],
-    now: float,
-    live: bool,
+    s: Scene,
+    doc: Mapping[str, Any],
+    *,
+    live: bool = False,
+    frame: int = 0,
     server: ServerOptions | None = None,
 ) -> dict[str, Any]:
-    """What ``_run.html`` shows; ``server`` is a server run's checked options, for the header of a
-    run whose server has not started yet."""
+    """What ``_run.html`` shows: the scene's panels and the run's head. ``server``: a server
+    run's checked options, for the header of a run whose server has not started yet."""
+    info = s.model.info
+    executor_info = doc.get("executor_info") or {}
     return {
-        "view": view,
-        "panels": view.panels(now),
+        "info": info,
+        "panels": panels.panels(s),
         "doc": doc,
         "live": live,
-        "frame": len(view.frames),
+        "frame": frame,
+        "pool": pool(info.executor, info.workers, info.tasks_requested),
+        "start_method": executor_info.get("start_method") if info.executor == "processes" else None,
         "server": server_options.header(doc, server),
     }
 
 
+def live_context(broker: Broker) -> dict[str, Any]:
+    run = broker.run
+    return run_context(
+        broker.scene,
+        run.head(),
+        live=not broker.frames.closed,
+        frame=broker.position,
+        server=run.spec.server,
+    )
+
+
+def stored_context(doc: Mapping[str, Any]) -> dict[str, Any]:
+    model: RunModel = from_document(run_info(doc), doc)
+    return run_context(scene(model, float(doc.get("wall_s") or 0.0)), doc)
+
+
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request) -> Response:
-    manager = _manager(request)
+async def index(
+    request: Request,
+    manager: ManagerDep,
+    store: StoreDep,
+    brokers: BrokersDep,
+    settings: SettingsDep,
+) -> Response:
     current = None
     live_runs = [r for r in manager.runs.values() if not r.status.finished]
     if live_runs:
-        run = live_runs[-1]
-        view = _views(request).for_run(run)
-        current = run_context(view, run.document(), LiveViews.now(run), True, run.spec.server)
+        current = live_context(brokers.for_run(live_runs[-1]))
     return TEMPLATES.TemplateResponse(
         request,
         "index.html",
         {
             **form_context(),
             "current": current,
-            "history": history(request),
-            "read_only": request.app.state.settings.read_only,
+            "history": await history(manager, store),
+            "read_only": settings.read_only,
         },
     )
 
@@ -116,6 +136,10 @@ async def index(request: Request) -> Response:
 @router.post("/runs", response_class=HTMLResponse)
 async def start_run(
     request: Request,
+    manager: ManagerDep,
+    store: StoreDep,
+    brokers: BrokersDep,
+    settings: SettingsDep,
     workload: Annotated[str, Form()] = "",
     executor: Annotated[str, Form()] = "",
     tasks: Annotated[str, Form()] = "",
@@ -137,7 +161,20 @@ async def start_run(
         "params": raw_params,
         "server": raw_server,
     }
-    settings = request.app.state.settings
+
+    async def error(field: str, message: str, status: int = 422) -> Response:
+        errors = {field: message}
+        if hx_request:
+            ctx = form_context(values, errors)
+            return TEMPLATES.TemplateResponse(request, "partials/_form.html", ctx, status)
+        page = {
+            **form_context(values, errors),
+            "current": None,
+            "history": await history(manager, store),
+            "read_only": settings.read_only,
+        }
+        return TEMPLATES.TemplateResponse(request, "index.html", page, status_code=status)
+
     try:
         w = experiments.get(workload)
         params = {p.name: raw_params[p.name] for p in w.params if raw_params.get(p.name, "") != ""}
@@ -150,78 +187,51 @@ async def start_run(
             limits=settings.limits,
             server=raw_server if executor == "server" else None,
         )
-        run = _manager(request).submit(spec)
+        run = manager.submit(spec)
     except InvalidParameter as exc:
-        return _form_error(request, values, exc.name, exc.message, hx_request)
-    except (QueueFull, ReadOnly) as exc:
-        return _form_error(
-            request,
-            values,
-            "form",
-            str(exc),
-            hx_request,
-            429 if isinstance(exc, QueueFull) else 403,
-        )
+        return await error(exc.name, exc.message)
+    except QueueFull as exc:
+        return await error("form", str(exc), 429)
+    except ReadOnly as exc:
+        return await error("form", str(exc), 403)
     if not hx_request:
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
-    view = _views(request).for_run(run)
     ctx = {
         **form_context(values),
-        "current": run_context(view, run.document(), 0.0, True, spec.server),
-        "history": history(request),
-        "oob": True,
+        "current": live_context(brokers.for_run(run)),
+        "history": await history(manager, store),
     }
     return TEMPLATES.TemplateResponse(request, "partials/_started.html", ctx, status_code=201)
 
 
-def _form_error(
-    request: Request,
-    values: dict[str, Any],
-    field: str,
-    message: str,
-    hx_request: str | None,
-    status: int = 422,
-) -> Response:
-    errors = {field: message}
-    if hx_request:
-        return TEMPLATES.TemplateResponse(
-            request, "partials/_form.html", form_context(values, errors), status_code=status
-        )
-    return TEMPLATES.TemplateResponse(
-        request,
-        "index.html",
-        {
-            **form_context(values, errors),
-            "current": None,
-            "history": history(request),
-            "read_only": request.app.state.settings.read_only,
-        },
-        status_code=status,
-    )
+async def _stored(store: Store, run_id: str) -> dict[str, Any]:
+    doc = await off_loop(store.get, run_id)
+    if doc is None:
+        raise HTTPException(404, f"no run with id {run_id!r}")
+    return doc
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-async def run_page(request: Request, run_id: str) -> Response:
-    run = _manager(request).get(run_id)
+async def run_page(
+    request: Request, run_id: str, manager: ManagerDep, store: StoreDep, brokers: BrokersDep
+) -> Response:
+    run = manager.get(run_id)
     if run is not None:
-        view = _views(request).for_run(run)
-        ctx = run_context(view, run.document(), LiveViews.now(run), not view.done, run.spec.server)
+        ctx = live_context(brokers.for_run(run))
     else:
-        doc = _store(request).get(run_id)
-        if doc is None:
-            raise HTTPException(404, f"no run with id {run_id!r}")
-        view = _views(request).for_document(doc)
-        ctx = run_context(view, doc, float(doc.get("wall_s") or 0.0), False)
+        ctx = await off_loop(stored_context, await _stored(store, run_id))
     return TEMPLATES.TemplateResponse(request, "run.html", {"current": ctx})
 
 
 @router.post("/runs/{run_id}/cancel")
 async def cancel_run(
-    request: Request, run_id: str, hx_request: Annotated[str | None, Header()] = None
+    run_id: str,
+    manager: ManagerDep,
+    store: StoreDep,
+    hx_request: Annotated[str | None, Header()] = None,
 ) -> Response:
-    manager = _manager(request)
-    if manager.get(run_id) is None and _store(request).get(run_id) is None:
-        raise HTTPException(404, f"no run with id {run_id!r}")
+    if manager.get(run_id) is None:
+        await _stored(store, run_id)  # 404 for a run that never was
     manager.cancel(run_id)
     if hx_request:
         return Response(status_code=204)
@@ -230,62 +240,51 @@ async def cancel_run(
 
 @router.get("/runs/{run_id}/stream")
 async def run_stream(
-    request: Request,
     run_id: str,
-    after: Annotated[int, Query(ge=0)] = 0,
+    manager: ManagerDep,
+    store: StoreDep,
+    brokers: BrokersDep,
+    after: Annotated[int, Query(ge=0, le=2**31)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """HTML frames for a live page: out-of-band swaps (htmx's `hx-swap-oob` notation, applied by
-    ``static/lab.js``), one message per frame, then ``end``."""
-    run = _manager(request).get(run_id)
+    """HTML frames for a live page (see ``server.render.frames``), one message per frame,
+    then ``end``."""
+    run: Run | None = manager.get(run_id)
     if run is None:
-        if _store(request).get(run_id) is None:
-            raise HTTPException(404, f"no run with id {run_id!r}")
+        await _stored(store, run_id)
 
-        async def finished() -> AsyncIterator[ServerSentEvent]:
-            yield ServerSentEvent(data="", event="end")
+        async def finished() -> AsyncIterator[bytes]:
+            yield sse.encode("", event="end")
 
         return EventSourceResponse(finished())
-    view = _views(request).for_run(run)
-    last = after
-    if last_event_id and last_event_id.isdigit():
-        last = int(last_event_id)
-
-    async def frames() -> AsyncIterator[ServerSentEvent | bytes]:
-        nonlocal last
-        if last > len(view.frames) or len(view.frames) - last > MAX_BACKLOG:
-            last = len(view.frames)
-            yield ServerSentEvent(data=view.snapshot_frame(LiveViews.now(run)), id=str(last))
-        while True:
-            for i in range(last, len(view.frames)):
-                yield encoded_frame(view, i)
-            last = len(view.frames)
-            if view.done:
-                yield ServerSentEvent(data="", event="end", id=str(last))
-                return
-            await view.wait(last)
-            if len(view.frames) - last > MAX_BACKLOG:  # fell behind: skip to a snapshot
-                last = len(view.frames)
-                yield ServerSentEvent(data=view.snapshot_frame(LiveViews.now(run)), id=str(last))
-
-    return EventSourceResponse(frames(), ping=15, headers={"Cache-Control": "no-store"})
+    broker = brokers.for_run(run)
+    last = sse_position(last_event_id, after)
+    return EventSourceResponse(
+        page_frames(broker, last), ping=15, headers={"Cache-Control": "no-store"}
+    )
 
 
-def encoded_frame(view: LiveView, i: int) -> bytes:
-    """Frame ``i`` as SSE bytes, encoded once and shared by every page watching the run (encoding
-    per viewer was the largest cost of fan-out, measured in bench/fanout.py)."""
-    cache = view.encoded
-    while len(cache) <= i:
-        n = len(cache)
-        cache.append(ServerSentEvent(data=view.frames[n], id=str(n + 1)).encode())
-    return cache[i]
+def sse_position(last_event_id: str | None, default: int) -> int:
+    """Where a (re)connecting client stopped: its ``Last-Event-ID``, else ``default``."""
+    value = (last_event_id or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else default
+
+
+async def page_frames(broker: Broker, last: int) -> AsyncIterator[bytes]:
+    """The frames after ``last``; a snapshot instead of a long (or impossible) backlog."""
+    if last > broker.position or broker.position - last > MAX_BACKLOG:
+        last = broker.position
+        yield broker.snapshot()
+    async for batch in sse.follow(broker.frames, last):
+        # A batch is taken and handed over without a pause: the snapshot is at its end.
+        yield broker.snapshot() if len(batch) > MAX_BACKLOG else b"".join(batch)
+    yield sse.encode("", event="end", id=broker.position)
 
 
 @router.get("/history", response_class=HTMLResponse)
-async def history_partial(request: Request) -> Response:
-    return TEMPLATES.TemplateResponse(
-        request, "partials/_history.html", {"history": history(request)}
-    )
+async def history_partial(request: Request, manager: ManagerDep, store: StoreDep) -> Response:
+    rows = await history(manager, store)
+    return TEMPLATES.TemplateResponse(request, "partials/_history.html", {"history": rows})
 
 
 @router.get("/form", response_class=HTMLResponse)

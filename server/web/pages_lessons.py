@@ -2,55 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from experiments.lessons import LESSONS, Lesson
-from server.comparisons import Comparisons
 from server.lab.comparison import Comparison
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.render.compare import Entry, figures, stack
+from server.render.model import from_document
+from server.render.prose import run_info
 from server.store import Store
+from server.web.broker import Brokers
+from server.web.deps import BrokersDep, ComparisonsDep, ManagerDep, SettingsDep, StoreDep, off_loop
 from server.web.pages import TEMPLATES
-from server.web.views import LiveViews
 
 router = APIRouter(include_in_schema=False)
 #: How often a lesson page refreshes its comparison while runs are going.
 POLL = "700ms"
 
 
-def _state(request: Request) -> tuple[RunManager, Store, LiveViews, Comparisons]:
-    s = request.app.state
-    return s.manager, s.store, s.views, s.comparisons
+def _stored_entry(label: str, doc: Mapping[str, Any]) -> Entry:
+    return Entry(label, from_document(run_info(doc), doc), float(doc.get("wall_s") or 0.0))
 
 
-def entries_for(request: Request, pairs: list[tuple[str, str]]) -> list[Entry]:
-    """Chart entries for (label, run id) pairs, live runs from memory, the others from the store."""
-    manager, store, views, _ = _state(request)
+async def entries_for(
+    manager: RunManager, store: Store, brokers: Brokers, pairs: list[tuple[str, str]]
+) -> list[Entry]:
+    """Chart entries for (label, run id) pairs: runs in memory from their brokers (no document
+    is built for them), the others read back from the store, off the event loop."""
     out = []
     for label, run_id in pairs:
         run = manager.get(run_id)
         if run is not None:
-            out.append(Entry(label, views.for_run(run), LiveViews.now(run), run.document()))
+            broker = brokers.for_run(run)
+            out.append(Entry(label, broker.model, broker.scene.now))
             continue
-        doc = store.get(run_id)
+        doc = await off_loop(store.get, run_id)
         if doc is not None:
-            out.append(Entry(label, views.for_document(doc), float(doc.get("wall_s") or 0), doc))
+            out.append(await off_loop(_stored_entry, label, doc))
     return out
 
 
-def comparison_context(request: Request, comparison: Comparison | dict[str, Any]) -> dict[str, Any]:
+async def comparison_context(
+    manager: RunManager,
+    store: Store,
+    brokers: Brokers,
+    comparison: Comparison | Mapping[str, Any],
+) -> dict[str, Any]:
     doc = comparison.document() if isinstance(comparison, Comparison) else comparison
-    manager = _state(request)[0]
-    entries = entries_for(request, [(r["label"], r["id"]) for r in doc["runs"]])
-    lesson = LESSONS.get(doc.get("lesson") or "")
+    entries = await entries_for(
+        manager, store, brokers, [(r["label"], r["id"]) for r in doc["runs"]]
+    )
     return {
         "comparison": doc,
         "chart": stack(entries) if entries else "",
         "figures": figures(entries),
-        "lesson": lesson,
+        "lesson": LESSONS.get(doc.get("lesson") or ""),
         "poll": POLL,
         "live": doc["status"] in ("running", "pending"),
         "waiting_for": next(
@@ -65,24 +75,38 @@ async def lessons_index(request: Request) -> Response:
 
 
 @router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
-async def lesson_page(request: Request, lesson_id: str) -> Response:
+async def lesson_page(
+    request: Request,
+    lesson_id: str,
+    manager: ManagerDep,
+    store: StoreDep,
+    brokers: BrokersDep,
+    comparisons: ComparisonsDep,
+    settings: SettingsDep,
+) -> Response:
     lesson = _lesson(lesson_id)
-    latest = _state(request)[3].latest(lesson.id)
-    ctx = comparison_context(request, latest) if latest is not None else None
+    latest: Comparison | dict[str, Any] | None = comparisons.latest_live(lesson.id)
+    if latest is None:
+        latest = await off_loop(comparisons.latest_stored, lesson.id)
+    ctx = await comparison_context(manager, store, brokers, latest) if latest else None
     return TEMPLATES.TemplateResponse(
-        request,
-        "lesson.html",
-        {"lesson": lesson, "current": ctx, "read_only": request.app.state.settings.read_only},
+        request, "lesson.html", {"lesson": lesson, "current": ctx, "read_only": settings.read_only}
     )
 
 
 @router.post("/lessons/{lesson_id}/run", response_class=HTMLResponse)
 async def run_lesson(
-    request: Request, lesson_id: str, hx_request: Annotated[str | None, Header()] = None
+    request: Request,
+    lesson_id: str,
+    manager: ManagerDep,
+    store: StoreDep,
+    brokers: BrokersDep,
+    comparisons: ComparisonsDep,
+    hx_request: Annotated[str | None, Header()] = None,
 ) -> Response:
     lesson = _lesson(lesson_id)
     try:
-        comparison = _state(request)[3].start(lesson)
+        comparison = comparisons.start(lesson)
     except (QueueFull, ReadOnly) as exc:
         status = 429 if isinstance(exc, QueueFull) else 403
         return TEMPLATES.TemplateResponse(
@@ -90,41 +114,53 @@ async def run_lesson(
         )
     if not hx_request:
         return RedirectResponse(f"/lessons/{lesson.id}", status_code=303)
-    return TEMPLATES.TemplateResponse(
-        request,
-        "partials/_comparison.html",
-        comparison_context(request, comparison),
-        status_code=201,
-    )
+    ctx = await comparison_context(manager, store, brokers, comparison)
+    return TEMPLATES.TemplateResponse(request, "partials/_comparison.html", ctx, status_code=201)
 
 
 @router.get("/comparisons/{comparison_id}", response_class=HTMLResponse)
-async def comparison_fragment(request: Request, comparison_id: str) -> Response:
-    comparisons = _state(request)[3]
+async def comparison_fragment(
+    request: Request,
+    comparison_id: str,
+    manager: ManagerDep,
+    store: StoreDep,
+    brokers: BrokersDep,
+    comparisons: ComparisonsDep,
+) -> Response:
     found: Comparison | dict[str, Any] | None = comparisons.get(comparison_id)
     if found is None:
-        found = comparisons.document(comparison_id)
+        found = await off_loop(comparisons.stored, comparison_id)
     if found is None:
         raise HTTPException(404, f"no comparison with id {comparison_id!r}")
-    return TEMPLATES.TemplateResponse(
-        request, "partials/_comparison.html", comparison_context(request, found)
-    )
+    ctx = await comparison_context(manager, store, brokers, found)
+    return TEMPLATES.TemplateResponse(request, "partials/_comparison.html", ctx)
 
 
 @router.get("/compare", response_class=HTMLResponse)
 async def compare(
     request: Request,
-    runs: Annotated[str, Query(description="run ids, comma-separated")] = "",
+    manager: ManagerDep,
+    store: StoreDep,
+    brokers: BrokersDep,
+    runs: Annotated[str, Query(description="run ids, comma-separated", max_length=2000)] = "",
     run: Annotated[
         list[str] | None, Query(description="run ids, repeated (the history form)")
     ] = None,
 ) -> Response:
-    ids = [i.strip() for i in runs.split(",") if i.strip()] + list(run or [])
-    entries = entries_for(request, [(f"#{n + 1}", i) for n, i in enumerate(dict.fromkeys(ids))])
-    missing = [i for i in dict.fromkeys(ids) if i not in {e.doc["id"] for e in entries}]
+    ids = list(dict.fromkeys([i.strip() for i in runs.split(",") if i.strip()] + list(run or [])))
+    pairs = [(f"#{n + 1}", i) for n, i in enumerate(ids)]
+    entries = await entries_for(manager, store, brokers, pairs)
+    found = {e.model.info.id for e in entries}
+    missing = [i for i in ids if i not in found]
     status = 200 if ids and not missing else (404 if missing else 422)
-    for e in entries:
-        e.label = f"{e.label} {e.doc['workload']} · {e.doc['executor']} ({e.doc['workers']})"
+    entries = [
+        Entry(
+            f"{e.label} {e.model.info.workload} · {e.model.info.executor} ({e.model.info.workers})",
+            e.model,
+            e.now,
+        )
+        for e in entries
+    ]
     return TEMPLATES.TemplateResponse(
         request,
         "compare.html",

@@ -1,0 +1,159 @@
+"""Live frames: the out-of-band swaps that bring a watching page from one moment to the next.
+
+A frame is HTML in htmx's ``hx-swap-oob`` notation, applied by ``static/lab.js``: ``true``
+replaces the element with the same id; ``innerHTML:#id``, ``beforeend:#id`` and
+``outerHTML:#id`` fill, extend or replace a target with the children of a wrapper (an ``<svg>``
+for SVG children, so that they are parsed as SVG); ``attrs:#id`` copies the wrapper's attributes
+onto the target. Every piece comes from the panels (``server.render.panels``), so a frame draws
+exactly what a page rendered at that moment would.
+
+What a page watching the run has drawn so far is a :class:`Shown`, passed in and returned:
+functions here have no state of their own. A browser's cost is what a frame makes it redo, so a
+frame changes as little as it can: "now" is one attribute (the width of the clip rectangle that
+ends the bars in flight), new running slices are appended, and a chart is redrawn only when its
+time axis grows (a few times per run) or its density strips are due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from html import escape
+
+from server.render import panels, svg
+from server.render.model import Changes
+from server.render.panels import Scene
+
+#: Density strips cost rows x columns to draw: redraw them at most this often (and at the end).
+DENSITY_EVERY_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the pages watching a run have drawn (as of the last frame)."""
+
+    now: float
+    span: float
+    cores: int
+    lines_top: str
+    status: tuple[str, int | None, str | None]  # status, queue position, queue reason
+    density_at: float
+
+
+def shown(s: Scene) -> Shown:
+    """What a page rendered (or sent a snapshot) at scene ``s`` has."""
+    top = panels.lines_points(s)[0]
+    cores = len(s.model.samples[0]["cpu_percent"]) if s.model.samples else 0
+    return Shown(s.now, s.span, cores, f"{top:g}", _status_key(s), s.now)
+
+
+def _status_key(s: Scene) -> tuple[str, int | None, str | None]:
+    return (s.model.status, s.queue.position, s.queue.reason)
+
+
+def wrap(style: str, target: str, children: str, tag: str = "svg") -> str:
+    """Children swapped into ``target`` (an element id) in the given style."""
+    return f'<{tag} hx-swap-oob="{style}:#{target}">{children}</{tag}>'
+
+
+def attrs(target: str, **values: str) -> str:
+    """Attributes set on ``target`` (an element id)."""
+    pairs = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in values.items())
+    return f'<i hx-swap-oob="attrs:#{target}"{pairs}></i>'
+
+
+def oob(html: str) -> str:
+    """A panel marked to replace its namesake (a panel is one element: its tag ends at the
+    first ``>``)."""
+    i = html.index(">")
+    return html[:i] + ' hx-swap-oob="true"' + html[i:]
+
+
+def snapshot(s: Scene) -> tuple[str, Shown]:
+    """Every panel whole: for a page that joined late or fell behind."""
+    out = [
+        attrs(f"nowclip-{s.run_id}", width=s.clip_x),
+        str(panels.status_parts(s)),
+        str(panels.counters(s, oob=True)),
+        _charts(s),
+        oob(panels.lines(s)),
+        oob(panels.cpu(s)),
+        oob(panels.summary(s)),
+        wrap("innerHTML", f"tablebody-{s.run_id}", panels.task_table_body(s), "div"),
+    ]
+    return "".join(out), shown(s)
+
+
+def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
+    """The swaps from ``before`` (what pages have) to scene ``s``, which folded in ``ch``."""
+    run, m = s.run_id, s.model
+    now_shown = shown(s)
+    out = [attrs(f"nowclip-{run}", width=s.clip_x), str(panels.counters(s, oob=True))]
+    rescaled = s.span != before.span
+    density_due = m.info.task_density and (
+        ch.status or ch.new_lanes or s.now - before.density_at >= DENSITY_EVERY_S
+    )
+    if rescaled or ch.new_lanes or ch.kills or (density_due and m.info.lane_density):
+        out.append(wrap("innerHTML", f"lanes-{run}", panels.lane_chart_body(s), "div"))
+    else:
+        out += _bar_swaps(s, ch, "L")
+    if rescaled or density_due:
+        out.append(wrap("innerHTML", f"tasks-{run}", panels.task_chart_body(s), "div"))
+    elif not m.info.task_density:
+        out += _bar_swaps(s, ch, "T")
+    if rescaled:
+        out.append(str(panels.axis(s, oob=True)))
+    if not density_due and m.info.task_density:  # strips not redrawn: keep the older time
+        now_shown = replace(now_shown, density_at=before.density_at)
+    top, flight, running = panels.lines_points(s)
+    out.append(attrs(f"lflight-{run}", points=flight) + attrs(f"lrun-{run}", points=running))
+    if now_shown.lines_top != before.lines_top:
+        out.append(wrap("innerHTML", f"linescale-{run}", f"scale 0–{top:g}", "span"))
+    if now_shown.cores != before.cores:
+        out.append(oob(panels.cpu(s)))
+    elif ch.samples or rescaled:
+        out += [attrs(f"cpu{c}-{run}", points=p) for c, p in enumerate(panels.cpu_points(s))]
+    if ch.status or now_shown.status != before.status:
+        out.append(str(panels.status_parts(s)))
+        if m.finished:
+            out.append(oob(panels.summary(s)))
+            out.append(wrap("innerHTML", f"tablebody-{run}", panels.task_table_body(s), "div"))
+            out.append(str(panels.history_cells(s)))
+    return "".join(out), now_shown
+
+
+def _charts(s: Scene) -> str:
+    run = s.run_id
+    return (
+        wrap("innerHTML", f"lanes-{run}", panels.lane_chart_body(s), "div")
+        + wrap("innerHTML", f"tasks-{run}", panels.task_chart_body(s), "div")
+        + str(panels.axis(s, oob=True))
+    )
+
+
+def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
+    """New bars appended to their row group; ended bars replaced; grown bars extended."""
+    m, run = s.model, s.run_id
+    rows = s.lane_rows if prefix == "L" else s.task_rows
+    out: list[str] = []
+    by_parent: dict[str, list[str]] = {}
+    for tid in ch.new:
+        t = m.tasks[tid]
+        parent = f"Llane-{run}-{t['lane']}" if prefix == "L" else f"Trows-{run}"
+        y = 0.0 if prefix == "L" else rows.y(tid)
+        by_parent.setdefault(parent, []).append(
+            svg.bar(prefix, t, run, s.span, y, rows.bar_h, panels.tip(s, t))
+        )
+    out += [wrap("beforeend", parent, "".join(bars)) for parent, bars in by_parent.items()]
+    for tid in ch.ended:
+        if tid not in ch.new:
+            t = m.tasks[tid]
+            y = 0.0 if prefix == "L" else rows.y(tid)
+            bar = svg.bar(prefix, t, run, s.span, y, rows.bar_h, panels.tip(s, t))
+            out.append(wrap("outerHTML", svg.bar_id(prefix, run, tid), bar))
+    for tid, drawn in ch.grown.items():
+        if tid not in ch.new and tid not in ch.ended:
+            t = m.tasks[tid]
+            y = 0.0 if prefix == "L" else rows.y(tid)
+            rects = svg.run_rects(t["running"][drawn:], s.span, y, rows.bar_h)
+            out.append(wrap("beforeend", svg.bar_id(prefix, run, tid), rects))
+    return out

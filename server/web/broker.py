@@ -1,0 +1,127 @@
+"""Frame brokers: one per watched run, folding its log into frames at the frame rate.
+
+A broker follows the run's log (``server.web.sse.follow``), folds each batch into the run's model
+and turns what changed into one frame (``server.render.frames``), SSE-encoded once and shared by
+every page watching: a viewer costs the server a write, not a render. A page that joins late, or
+falls too far behind, gets a snapshot instead of the backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Sequence
+from time import perf_counter_ns
+
+from server.lab.run import Run
+from server.lab.runlog import Log, Message
+from server.manager import RunManager
+from server.render import frames
+from server.render.model import RunModel
+from server.render.panels import Queue, Scene, scene
+from server.render.prose import run_info
+from server.web import sse
+
+#: Brokers of finished runs kept for pages that open them soon after.
+KEEP = 32
+
+
+def elapsed(run: Run) -> float:
+    """Seconds since the run's clock started (its wall time once it has ended)."""
+    if run.t0_ns is None:
+        return 0.0
+    end = run.end_ns if run.end_ns is not None else perf_counter_ns()
+    return (end - run.t0_ns) / 1e9
+
+
+class Broker:
+    def __init__(self, run: Run, manager: RunManager) -> None:
+        self.run = run
+        self._manager = manager
+        self.model = RunModel(run_info(run.head()))
+        #: Frames as SSE messages; frame n has the id n.
+        self.frames: Log[bytes] = Log()
+        #: The run as the latest frame left it: a page rendered now starts from here.
+        self.scene: Scene = scene(self.model, 0.0, queue=self._queue())
+        self._shown = frames.shown(self.scene)
+        self._snapshot: tuple[int, bytes] | None = None
+
+    @property
+    def position(self) -> int:
+        return len(self.frames.items)
+
+    def _queue(self) -> Queue:
+        run_id = self.run.id
+        return Queue(self._manager.queue_position(run_id), self._manager.waiting_for(run_id))
+
+    def step(self, messages: Sequence[Message]) -> None:
+        """Fold ``messages`` in and add the frame that draws them (and the time that passed)."""
+        changes = self.model.fold(messages)
+        if not changes and self.model.finished:
+            return
+        s = scene(self.model, elapsed(self.run), queue=self._queue())
+        html, self._shown = frames.delta(s, changes, self._shown)
+        self.scene = s
+        self.frames.add(sse.encode(html, id=self.position + 1))
+        self.frames.notify()
+
+    def catch_up(self) -> None:
+        """Fold in what the run logged since the last frame, so that a page rendered now is
+        current (the catch-up is a frame too, which every watching page receives)."""
+        log = self.run.log
+        if self.frames.closed:
+            return
+        if len(log.items) > self.model.log_pos:
+            self.step(log.after(self.model.log_pos))
+        if log.closed and len(log.items) == self.model.log_pos:
+            self.frames.close()  # every message is in: the run is over for its pages
+
+    def snapshot(self) -> bytes:
+        """Every panel as the latest frame left them, as a message with that frame's id."""
+        if self._snapshot is None or self._snapshot[0] != self.position:
+            html, _ = frames.snapshot(self.scene)
+            self._snapshot = (self.position, sse.encode(html, id=self.position))
+        return self._snapshot[1]
+
+    async def drive(self, interval_s: float) -> None:
+        """Follow the run's log to its end: a frame per batch, at most one per ``interval_s``,
+        and at least one per ``interval_s`` while the run goes (its clock moves)."""
+        try:
+            log = self.run.log
+            async for batch in sse.follow(log, self.model.log_pos, every=interval_s, tick=True):
+                self.step(batch)
+        finally:
+            self.frames.close()
+
+
+class Brokers:
+    """The brokers of the runs that pages watch, each driven by a job of its own."""
+
+    def __init__(self, manager: RunManager, interval_s: float) -> None:
+        self.manager = manager
+        self.interval_s = interval_s
+        self._brokers: OrderedDict[str, Broker] = OrderedDict()
+        self._jobs: set[asyncio.Task[None]] = set()
+
+    def for_run(self, run: Run) -> Broker:
+        """The run's broker, caught up with its log."""
+        broker = self._brokers.get(run.id)
+        if broker is None:
+            broker = self._brokers[run.id] = Broker(run, self.manager)
+            self._forget_old()
+            job = asyncio.get_running_loop().create_task(broker.drive(self.interval_s))
+            self._jobs.add(job)
+            job.add_done_callback(self._jobs.discard)
+        broker.catch_up()
+        return broker
+
+    def _forget_old(self) -> None:
+        while len(self._brokers) > KEEP:
+            old_id, old = next(iter(self._brokers.items()))
+            if not old.frames.closed:
+                break
+            del self._brokers[old_id]
+
+    async def close(self) -> None:
+        for job in list(self._jobs):
+            job.cancel()

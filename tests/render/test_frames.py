@@ -1,0 +1,126 @@
+"""Live frames: applied to a page in order, they leave exactly what a fresh render shows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bs4 import Tag
+
+from server.render import frames, panels
+from server.render.model import RunInfo, RunModel
+from server.render.panels import scene
+from tests.render.conftest import HandLog, Page, soup
+
+PANEL_IDS = ("counters", "lanes", "tasks", "axis", "lines", "cpu", "summary", "tablebody", "badge")
+
+
+def first_render(s: panels.Scene) -> str:
+    return "".join(str(html) for html in panels.panels(s).values())
+
+
+def panel(dom: Page | str, name: str) -> str:
+    tree = dom.dom if isinstance(dom, Page) else soup(dom)
+    el = tree.find(id=f"{name}-r1")
+    assert isinstance(el, Tag), f"no #{name}-r1"
+    return el.decode()
+
+
+def test_frames_bring_a_page_to_what_a_fresh_render_shows(
+    hand: HandLog, info: Callable[..., RunInfo], page: Callable[[str], Page]
+) -> None:
+    model = RunModel(info())
+    s = scene(model, 0.0)
+    dom, before = page(first_render(s)), frames.shown(s)
+
+    def step(now: float) -> str:
+        """One frame, applied; then the page must read as a fresh render of that moment."""
+        nonlocal before
+        ch = model.fold(hand.take())
+        s = scene(model, now)
+        html, before = frames.delta(s, ch, before)
+        dom.apply(html)
+        fresh = first_render(s)
+        for name in PANEL_IDS:
+            assert panel(dom, name) == panel(fresh, name), f"{name} at {now} s"
+        return html
+
+    hand.status("running")
+    hand.lane("t1", "thread 1")
+    hand.lane("t2", "thread 2")
+    hand.task(0, "t1", 0.001, [(0.001, 0.006)])
+    hand.task(1, "t2", 0.002, [(0.006, 0.011)])
+    hand.sample(0.01)
+    step(0.012)
+    hand.task(0, "t1", 0.001, [(0.001, 0.006), (0.011, 0.016)])
+    hand.task(1, "t2", 0.002, [(0.006, 0.011), (0.016, 0.021)])
+    grow = step(0.022)
+    assert 'hx-swap-oob="beforeend:#Lr1-0"' in grow  # a grown bar gets its new slices only
+    assert grow.count('class="run"') == 4  # two new slices in each chart
+    hand.task(0, "t1", 0.001, [(0.001, 0.006), (0.011, 0.016), (0.021, 0.03)], end=0.03)
+    hand.task(2, "t1", 0.03, [(0.03, 0.04)])
+    ended = step(0.085)  # on the same 0.1 s axis
+    assert 'hx-swap-oob="outerHTML:#Lr1-0"' in ended  # an ended bar is drawn anew, once
+    assert 'innerHTML:#lanes-r1"' not in ended
+    hand.sample(0.04, kills=[{"pid": 7, "t_s": 0.035}])
+    step(0.15)  # the live axis grows (0.1 s -> 0.2 s): every chart is redrawn
+    hand.task(1, "t2", 0.002, [(0.006, 0.011), (0.016, 0.021), (0.04, 0.05)], end=0.05)
+    hand.task(2, "t1", 0.03, [(0.03, 0.04), (0.05, 0.06)], end=0.06)
+    hand.task(3, "t2", 0.05, [(0.06, 0.07)], end=0.07, status="error", error="ValueError: x")
+    hand.sample(0.07)
+    hand.status("done", wall=0.071, avg_concurrency=1.93, avg_parallelism=0.98)
+    step(0.071)
+    bars = dom.dom.select("#lanes-r1 g.bar")
+    assert [b["id"] for b in bars] == ["Lr1-0", "Lr1-2", "Lr1-1", "Lr1-3"]  # by lane, in order
+
+
+def test_a_frame_moves_now_with_one_attribute_and_skips_what_did_not_change(
+    hand: HandLog, info: Callable[..., RunInfo]
+) -> None:
+    model = RunModel(info())
+    hand.status("running")
+    hand.lane("t1")
+    hand.task(0, "t1", 0.0, [(0.0, 0.005)])
+    model.fold(hand.take())
+    before = frames.shown(scene(model, 0.01))
+    html, after = frames.delta(scene(model, 0.02), model.fold(hand.take()), before)
+    frame = soup(html)
+    clip = frame.find(attrs={"hx-swap-oob": "attrs:#nowclip-r1"})
+    assert isinstance(clip, Tag) and clip["width"] == "200"  # 0.02 s of a 0.1 s axis
+    assert not frame.select('[hx-swap-oob="innerHTML:#lanes-r1"]')  # no redraw
+    assert not frame.select("g.bar")  # nothing new to draw
+    assert not frame.select("#axis-r1")
+    assert after.span == before.span == 0.1
+
+
+def test_a_page_that_joins_late_gets_every_panel(
+    hand: HandLog, info: Callable[..., RunInfo], page: Callable[[str], Page]
+) -> None:
+    model = RunModel(info())
+    early = page(first_render(scene(model, 0.0)))
+    hand.status("running")
+    hand.lane("t1")
+    hand.task(0, "t1", 0.0, [(0.0, 0.03)], end=0.03)
+    hand.sample(0.03)
+    model.fold(hand.take())
+    s = scene(model, 0.04)
+    html, _ = frames.snapshot(s)
+    early.apply(html)
+    fresh = first_render(s)
+    for name in PANEL_IDS:
+        assert panel(early, name) == panel(fresh, name), name
+
+
+def test_density_strips_are_redrawn_every_half_second_not_every_frame(
+    hand: HandLog, info: Callable[..., RunInfo]
+) -> None:
+    model = RunModel(info(tasks_requested=500))  # past 120 tasks: the task chart has strips
+    hand.status("running")
+    hand.lane("t1")
+    for i in range(10):
+        hand.task(i, "t1", 0.0, [(0.0, 0.001)])
+    model.fold(hand.take())
+    before = frames.shown(scene(model, 0.5))
+    soon, later = frames.delta(scene(model, 0.6), model.fold([]), before)
+    assert 'innerHTML:#tasks-r1"' not in soon
+    late, _ = frames.delta(scene(model, 1.0), model.fold([]), later)
+    assert 'innerHTML:#tasks-r1"' in late
