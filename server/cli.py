@@ -76,10 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(as_json: bool) -> int:
-    from server.web import server_options
+    from server.serverlab.options import describe
 
     workloads = [w.describe() for w in experiments.visible()]
-    server = server_options.describe()
+    server = describe()
     if as_json:
         doc = {"workloads": workloads, "executors": list(EXECUTORS), "server_options": server}
         print(json.dumps(doc, indent=2))

@@ -24,9 +24,10 @@ from server.lab.run import Run
 from server.lab.runlog import Message, RunLog
 from server.lab.spec import DEFAULT_TASKS, EXECUTORS, Limits, RunSpec, make_spec, max_workers
 from server.manager import QueueFull, ReadOnly, RunManager
+from server.serverlab.options import HELP
+from server.serverlab.options import describe as describe_server_options
 from server.settings import Settings
 from server.store import Store
-from server.web import server_options
 
 #: Keep-alive comments on an idle event stream, so proxies do not drop it.
 PING_S = 15
@@ -51,11 +52,9 @@ class ServerRequest(BaseModel):
         None, description="async, async-blocking or sync (default: async; sync for gunicorn-sync)"
     )
     # Strict: the lab checks the range itself and says what is allowed; ``true`` is not 1.
-    concurrency: StrictInt | None = Field(
-        None, description=server_options.HELP["concurrency"], examples=[0]
-    )
-    threads: StrictInt | None = Field(None, description=server_options.HELP["threads"])
-    kill_at_ms: StrictInt | None = Field(None, description=server_options.HELP["kill_at_ms"])
+    concurrency: StrictInt | None = Field(None, description=HELP["concurrency"], examples=[0])
+    threads: StrictInt | None = Field(None, description=HELP["threads"])
+    kill_at_ms: StrictInt | None = Field(None, description=HELP["kill_at_ms"])
     http2: StrictBool | None = Field(
         None, description="HTTP/2 instead of HTTP/1.1 (hypercorn, granian)"
     )
@@ -174,7 +173,7 @@ async def workloads(request: Request) -> dict[str, Any]:
         if ex is Processes:
             entry["start_methods"] = list(Processes.START_METHODS)
         if ex_id == "server":
-            entry["server_options"] = server_options.describe()
+            entry["server_options"] = describe_server_options()
         executors.append(entry)
     return {
         "workloads": [w.describe() for w in experiments.visible()],

@@ -20,6 +20,7 @@ from server.lab.spec import EXECUTORS, make_spec
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.render.live import LiveView
 from server.serverlab.options import ServerOptions
+from server.serverlab.options import describe as describe_server_options
 from server.store import Store
 from server.web import server_options
 from server.web.views import LiveViews
@@ -52,7 +53,7 @@ def form_context(
     return {
         "workloads": workloads,
         "executors": [{"id": e.id.value, "title": e.title} for e in EXECUTORS.values()],
-        "server": server_options.describe(),
+        "server": describe_server_options(),
         "values": {
             "workload": current,
             "executor": values.get("executor") or "threads",
