@@ -15,7 +15,7 @@ from typing import NoReturn
 
 import experiments
 from experiments.registry import InvalidParameter
-from server.lab.spec import EXECUTORS
+from server.executors import EXECUTORS
 from server.types import RunStatus
 
 
@@ -106,8 +106,8 @@ def cmd_list(as_json: bool) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from server.lab.run import Run
-    from server.lab.spec import make_spec
     from server.render.text import render
+    from server.spec import make_spec
 
     spec = make_spec(
         args.workload,

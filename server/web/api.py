@@ -18,15 +18,15 @@ from sse_starlette import EventSourceResponse
 
 import experiments
 from experiments.registry import InvalidParameter
-from server.lab.executors import Processes
+from server.executors import EXECUTORS, spoken, takes_options
 from server.lab.replay import replay_log
 from server.lab.run import Run
 from server.lab.runlog import Message, RunLog
-from server.lab.spec import DEFAULT_TASKS, EXECUTORS, Limits, RunSpec, make_spec, max_workers
+from server.lab.spec import RunSpec
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.serverlab.options import HELP
-from server.serverlab.options import describe as describe_server_options
 from server.settings import Settings
+from server.spec import DEFAULT_TASKS, Limits, describe_executor, make_spec, misplaced_options
 from server.store import Store
 
 #: Keep-alive comments on an idle event stream, so proxies do not drop it.
@@ -66,9 +66,7 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     workload: str = Field(description="workload id, see GET /api/workloads")
-    executor: str = Field(
-        "sequential", description="sequential, threads, processes, asyncio or server"
-    )
+    executor: str = Field("sequential", description=spoken(list(EXECUTORS)))
     tasks: int = Field(DEFAULT_TASKS, description="how many tasks")
     workers: int | None = Field(None, description="pool size (default: the executor's own)")
     # Strict members: a JSON ``true`` is not the number 1 (the workload parses strings itself).
@@ -127,11 +125,8 @@ def check(body: RunRequest, limits: Limits) -> RunSpec:
         raise _invalid(("body", exc.name), exc, fields.get(exc.name)) from None
     server = body.server.model_dump(exclude_none=True) if body.server is not None else None
     if server is not None:
-        if body.executor != "server":
-            wrong = InvalidParameter(
-                "server", f"server options are for the server executor only, not {body.executor!r}"
-            )
-            raise _invalid(("body", "server"), wrong, server)
+        if not takes_options(body.executor):
+            raise _invalid(("body", "server"), misplaced_options(body.executor), server)
         try:
             make_spec(**fields, limits=limits, server=server)
         except InvalidParameter as exc:
@@ -162,22 +157,9 @@ async def health() -> dict[str, str]:
 async def workloads(request: Request) -> dict[str, Any]:
     """The workloads with their parameters, and the executors with their pool sizes."""
     limits = _settings(request).limits
-    executors = []
-    for ex_id, ex in EXECUTORS.items():
-        entry: dict[str, Any] = {
-            "id": ex_id,
-            "title": ex.title,
-            "default_workers": ex.default_workers(DEFAULT_TASKS),
-            "max_workers": max_workers(EXECUTORS[ex_id], limits),
-        }
-        if ex is Processes:
-            entry["start_methods"] = list(Processes.START_METHODS)
-        if ex_id == "server":
-            entry["server_options"] = describe_server_options()
-        executors.append(entry)
     return {
         "workloads": [w.describe() for w in experiments.visible()],
-        "executors": executors,
+        "executors": [describe_executor(ex, limits) for ex in EXECUTORS.values()],
         "tasks": {"default": DEFAULT_TASKS, "min": 1, "max": limits.max_tasks},
     }
 

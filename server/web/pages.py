@@ -16,11 +16,12 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 import experiments
 from experiments.registry import InvalidParameter
-from server.lab.spec import EXECUTORS, make_spec
+from server.executors import EXECUTORS, takes_options
+from server.lab.executors import Threads
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.render.live import LiveView
-from server.serverlab.options import ServerOptions
 from server.serverlab.options import describe as describe_server_options
+from server.spec import make_spec
 from server.store import Store
 from server.web import server_options
 from server.web.views import LiveViews
@@ -52,11 +53,14 @@ def form_context(
     current = values.get("workload") or "cpu"
     return {
         "workloads": workloads,
-        "executors": [{"id": e.id.value, "title": e.title} for e in EXECUTORS.values()],
+        "executors": [
+            {"id": e.id, "title": e.title, "takes_options": e.takes_options}
+            for e in EXECUTORS.values()
+        ],
         "server": describe_server_options(),
         "values": {
             "workload": current,
-            "executor": values.get("executor") or "threads",
+            "executor": values.get("executor") or Threads.id,
             "tasks": values.get("tasks", "8"),
             "workers": values.get("workers", "2"),
             "params": values.get("params", {}),
@@ -79,17 +83,22 @@ def run_context(
     doc: dict[str, Any],
     now: float,
     live: bool,
-    server: ServerOptions | None = None,
+    options: object = None,
 ) -> dict[str, Any]:
-    """What ``_run.html`` shows; ``server`` is a server run's checked options, for the header of a
-    run whose server has not started yet."""
+    """What ``_run.html`` shows; ``options`` is the run spec's, for the header of a server run
+    whose server has not started yet."""
+    executor = EXECUTORS.get(doc["executor"])
+    has_start_method = executor is not None and bool(executor.start_methods)
     return {
         "view": view,
         "panels": view.panels(now),
         "doc": doc,
         "live": live,
         "frame": len(view.frames),
-        "server": server_options.header(doc, server),
+        "server": server_options.header(doc, options),
+        # What the template says of the executor, so that it need not know any by its id.
+        "lane_noun": executor.lane_noun if executor else "worker",
+        "start_method": doc["host"]["start_method"] if has_start_method else None,
     }
 
 
@@ -101,7 +110,7 @@ async def index(request: Request) -> Response:
     if live_runs:
         run = live_runs[-1]
         view = _views(request).for_run(run)
-        current = run_context(view, run.document(), LiveViews.now(run), True, run.spec.server)
+        current = run_context(view, run.document(), LiveViews.now(run), True, run.spec.options)
     return TEMPLATES.TemplateResponse(
         request,
         "index.html",
@@ -149,7 +158,7 @@ async def start_run(
             workers or None,
             params,
             limits=settings.limits,
-            server=raw_server if executor == "server" else None,
+            server=raw_server if takes_options(executor) else None,
         )
         run = _manager(request).submit(spec)
     except InvalidParameter as exc:
@@ -168,7 +177,7 @@ async def start_run(
     view = _views(request).for_run(run)
     ctx = {
         **form_context(values),
-        "current": run_context(view, run.document(), 0.0, True, spec.server),
+        "current": run_context(view, run.document(), 0.0, True, spec.options),
         "history": history(request),
         "oob": True,
     }
@@ -206,7 +215,7 @@ async def run_page(request: Request, run_id: str) -> Response:
     run = _manager(request).get(run_id)
     if run is not None:
         view = _views(request).for_run(run)
-        ctx = run_context(view, run.document(), LiveViews.now(run), not view.done, run.spec.server)
+        ctx = run_context(view, run.document(), LiveViews.now(run), not view.done, run.spec.options)
     else:
         doc = _store(request).get(run_id)
         if doc is None:

@@ -7,10 +7,12 @@ from collections import OrderedDict
 from time import perf_counter_ns
 from typing import Any
 
+from server.executors import EXECUTORS
 from server.lab.replay import replay_log
 from server.lab.run import Run
 from server.manager import RunManager
 from server.render.live import LiveView
+from server.serverlab.load import ServerLoad
 
 KEEP = 32
 
@@ -18,8 +20,8 @@ KEEP = 32
 def run_title(doc: dict[str, Any]) -> str:
     params = ", ".join(f"{k}={v}" for k, v in doc["params"].items())
     label = f"{doc['label']}: " if doc.get("label") else ""
-    workers = doc["workers"]
-    if doc["executor"] == "asyncio":  # one loop; "workers" is only a cap on tasks in flight
+    workers, executor = doc["workers"], EXECUTORS.get(doc["executor"])
+    if executor is not None and not executor.workers_are_a_pool:  # only a cap on tasks in flight
         pool = "one event loop" if workers >= doc["tasks_requested"] else f"≤ {workers:,} at once"
     else:
         pool = f"{workers} worker{'s' if workers != 1 else ''}"
@@ -53,7 +55,7 @@ class LiveViews:
         if view is None:
             doc = run.document()
             view = LiveView(run.id, run.spec.tasks, run_title(doc))
-            view.server = run.spec.server is not None
+            view.server = run.spec.executor is ServerLoad
             self._remember(run.id, view)
             view.queue_position = self.manager.queue_position(run.id)
             view.waiting_for = self.manager.waiting_for(run.id)
@@ -68,7 +70,7 @@ class LiveViews:
 
     def for_document(self, doc: dict[str, Any]) -> LiveView:
         view = LiveView(doc["id"], doc["tasks_requested"], run_title(doc))
-        view.server = doc.get("executor") == "server"
+        view.server = doc.get("executor") == ServerLoad.id
         view.apply(replay_log(doc).messages)
         view.kills = view.kills or _kills(doc)  # runs stored before kills travelled with samples
         view.done = True
