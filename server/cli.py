@@ -16,6 +16,7 @@ from typing import NoReturn
 import experiments
 from experiments.registry import InvalidParameter
 from server.executors import EXECUTORS
+from server.lab.executors import Sequential
 from server.types import RunStatus
 
 
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a workload and show its timeline")
     run.add_argument("workload", help="workload id (see `list`)")
-    run.add_argument("--executor", default="sequential", help=f"one of: {', '.join(EXECUTORS)}")
+    run.add_argument("--executor", default=Sequential.id, help=f"one of: {', '.join(EXECUTORS)}")
     run.add_argument("--tasks", default="8", help="how many tasks (default 8)")
     run.add_argument("--workers", default=None, help="pool size (default: the executor's own)")
     run.add_argument(

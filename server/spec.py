@@ -9,7 +9,7 @@ from typing import Any
 import experiments
 from experiments.registry import InvalidParameter
 from server.executors import EXECUTORS, spoken
-from server.lab.executors import Executor
+from server.lab.executors import Executor, Sequential
 from server.lab.spec import RunSpec
 
 DEFAULT_TASKS = 8
@@ -29,7 +29,7 @@ class Limits:
 
 def make_spec(
     workload: str,
-    executor: str = "sequential",
+    executor: str = Sequential.id,
     tasks: object = DEFAULT_TASKS,
     workers: object = None,
     params: Mapping[str, object] | None = None,

@@ -19,6 +19,7 @@ from sse_starlette import EventSourceResponse
 import experiments
 from experiments.registry import InvalidParameter
 from server.executors import EXECUTORS, spoken, takes_options
+from server.lab.executors import Sequential
 from server.lab.replay import replay_log
 from server.lab.run import Run
 from server.lab.runlog import Message, RunLog
@@ -66,7 +67,7 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     workload: str = Field(description="workload id, see GET /api/workloads")
-    executor: str = Field("sequential", description=spoken(list(EXECUTORS)))
+    executor: str = Field(Sequential.id, description=spoken(list(EXECUTORS)))
     tasks: int = Field(DEFAULT_TASKS, description="how many tasks")
     workers: int | None = Field(None, description="pool size (default: the executor's own)")
     # Strict members: a JSON ``true`` is not the number 1 (the workload parses strings itself).

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from server.serverlab.load import ServerLoad
 from server.serverlab.options import BOUNDS, DEFAULTS, ServerOptions
 from server.serverlab.setups import SETUPS
 
@@ -47,7 +48,7 @@ def header(doc: Mapping[str, Any], options: object = None) -> dict[str, Any] | N
 
     A run that has not started its server yet has no ``executor_info``: then its checked options
     (``options``, a run spec's) say what it will run."""
-    if doc.get("executor") != "server":
+    if doc.get("executor") != ServerLoad.id:
         return None
     info = dict(doc.get("executor_info") or {})
     if not info.get("command") and isinstance(options, ServerOptions):
