@@ -19,7 +19,8 @@ import experiments
 from bench.timing import Row, alternate
 from experiments.cpu import loops_per_ms, set_loops_per_ms
 from server.lab.run import Run
-from server.lab.spec import RunSpec, make_spec
+from server.lab.spec import RunSpec
+from server.spec import make_spec
 from server.types import RunStatus
 
 CPU_TASKS, CPU_MS, CPU_WORKERS = 1_000, 1, 2

@@ -12,7 +12,7 @@ from time import perf_counter
 from bench.engine_overhead import _cpu_task, run_lab
 from bench.timing import Row
 from experiments.cpu import loops_per_ms, set_loops_per_ms
-from server.lab.spec import make_spec
+from server.spec import make_spec
 
 TASKS, MS = 8, 200
 EXECUTORS = ("sequential", "threads", "processes")

@@ -15,7 +15,8 @@ from typing import NoReturn
 
 import experiments
 from experiments.registry import InvalidParameter
-from server.lab.spec import EXECUTORS
+from server.executors import EXECUTORS
+from server.lab.executors import Sequential
 from server.types import RunStatus
 
 
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a workload and show its timeline")
     run.add_argument("workload", help="workload id (see `list`)")
-    run.add_argument("--executor", default="sequential", help=f"one of: {', '.join(EXECUTORS)}")
+    run.add_argument("--executor", default=Sequential.id, help=f"one of: {', '.join(EXECUTORS)}")
     run.add_argument("--tasks", default="8", help="how many tasks (default 8)")
     run.add_argument("--workers", default=None, help="pool size (default: the executor's own)")
     run.add_argument(
@@ -76,10 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(as_json: bool) -> int:
-    from server.web import server_options
+    from server.serverlab.options import describe
 
     workloads = [w.describe() for w in experiments.visible()]
-    server = server_options.describe()
+    server = describe()
     if as_json:
         doc = {"workloads": workloads, "executors": list(EXECUTORS), "server_options": server}
         print(json.dumps(doc, indent=2))
@@ -106,8 +107,8 @@ def cmd_list(as_json: bool) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from server.lab.run import Run
-    from server.lab.spec import make_spec
     from server.render.text import render
+    from server.spec import make_spec
 
     spec = make_spec(
         args.workload,

@@ -8,9 +8,11 @@ from typing import Any
 
 from experiments.lessons import Lesson
 from server.lab.comparison import Comparison
+from server.lab.executors import Threads
 from server.lab.run import Run
-from server.lab.spec import Limits, RunSpec, make_spec
+from server.lab.spec import RunSpec
 from server.manager import RunManager
+from server.spec import Limits, make_spec
 from server.store import Store
 
 KEEP = 32
@@ -21,9 +23,8 @@ LESSON_MAX_THREADS = 256
 
 def lesson_specs(lesson: Lesson, limits: Limits) -> list[RunSpec]:
     """The lesson's steps as checked run specs (raises InvalidParameter for a broken lesson)."""
-    limits = dataclasses.replace(
-        limits, max_thread_workers=max(limits.max_thread_workers, LESSON_MAX_THREADS)
-    )
+    threads = max(limits.max_workers_of(Threads), LESSON_MAX_THREADS)
+    limits = dataclasses.replace(limits, max_workers={**limits.max_workers, Threads.id: threads})
     return [
         make_spec(
             s.workload,

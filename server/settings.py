@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from server.lab.spec import Limits
-
-CPUS = os.cpu_count() or 1
+from server.lab.executors import Processes, Threads
+from server.spec import Limits
 
 
 class Settings(BaseSettings):
@@ -21,8 +19,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="folder for the run history (SQLite)")
     read_only: bool = Field(False, description="serve stored runs only; start no new ones")
     max_tasks: int = Field(100_000, ge=1, description="most tasks one run may have")
-    max_thread_workers: int = Field(64, ge=1, description="largest thread pool")
-    max_process_workers: int = Field(4 * CPUS, ge=1, description="largest process pool")
+    max_thread_workers: int = Field(Threads.max_workers, ge=1, description="largest thread pool")
+    max_process_workers: int = Field(
+        Processes.max_workers, ge=1, description="largest process pool"
+    )
     time_limit_s: float = Field(
         120.0, gt=0, description="a run still going after this is cancelled"
     )
@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     def limits(self) -> Limits:
         return Limits(
             max_tasks=self.max_tasks,
-            max_thread_workers=self.max_thread_workers,
-            max_process_workers=self.max_process_workers,
+            max_workers={
+                Threads.id: self.max_thread_workers,
+                Processes.id: self.max_process_workers,
+            },
             time_limit_s=self.time_limit_s,
         )
 

@@ -1,4 +1,7 @@
-"""The shared vocabulary: statuses, lane kinds, event names and executor ids (templates use them too)."""
+"""The shared vocabulary: statuses, lane kinds and event names (templates use them too).
+
+Executor ids are not here: each executor says its own (``server.executors`` lists them).
+"""
 
 from __future__ import annotations
 
@@ -35,11 +38,3 @@ class EventName(StrEnum):
     TASK = "task"
     SAMPLE = "sample"
     STATUS = "status"
-
-
-class ExecutorId(StrEnum):
-    SEQUENTIAL = "sequential"
-    THREADS = "threads"
-    PROCESSES = "processes"
-    ASYNCIO = "asyncio"
-    SERVER = "server"

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pytest
 
 from server.lab.run import Run
-from server.lab.spec import make_spec
+from server.spec import make_spec
 
 
 def run_document(

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from server.lab.run import Run
-from server.lab.spec import make_spec
+from server.spec import make_spec
 from tests.conftest import measured_until, run_document
 
 CPUS = os.cpu_count() or 1

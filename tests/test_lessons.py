@@ -38,7 +38,7 @@ def test_lessons_use_published_ids_and_document_their_facts() -> None:
 
 def test_every_step_of_every_lesson_is_a_valid_run() -> None:
     from server.comparisons import lesson_specs
-    from server.lab.spec import Limits
+    from server.spec import Limits
 
     for lesson in LESSONS.values():
         assert len(lesson_specs(lesson, Limits())) == len(lesson.steps)

@@ -19,8 +19,8 @@ import psutil
 import pytest
 
 from server.lab.run import Run
-from server.lab.spec import make_spec
 from server.settings import Settings
+from server.spec import make_spec
 from tests.test_api import serve, start, wait_until_finished
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")

@@ -24,12 +24,12 @@ import pytest
 from experiments.lessons import server_threadpool
 from experiments.registry import InvalidParameter
 from server.lab.run import Run
-from server.lab.spec import make_spec
 from server.serverlab import setups, target, target_wsgi
 from server.serverlab.options import ServerOptions, server_options
 from server.serverlab.report import Listener
 from server.serverlab.setups import SETUPS, ServerProcess
 from server.settings import Settings
+from server.spec import make_spec
 from tests.lessons_util import run_lesson
 from tests.test_api import serve
 

@@ -1,7 +1,8 @@
 """The four ways to run a batch of tasks. Each runs in a thread of its own, off the caller's loop.
 
 An executor's ``run`` blocks until every task has ended (or the batch was cancelled); ``cancel`` may
-be called from any thread and must make ``run`` return within a second.
+be called from any thread and must make ``run`` return within a second. What describes an executor
+(its id, title, pool sizes, what it can do) is on its class; ``server.executors`` lists them all.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from server.lab.lifeline import close_inherited_sockets, signal_on_parent_death
 from server.lab.probe import Record, TaskCancelled, TaskProbe, describe_error, plain
 from server.lab.recorder import LaneNamer, lane_namer
 from server.lab.stepping import Stepped
-from server.types import ExecutorId, LaneKind, TaskStatus
+from server.types import LaneKind, TaskStatus
 
 CPUS = os.cpu_count() or 1
 
@@ -43,8 +44,8 @@ class Batch:
     cancel: threading.Event = field(default_factory=threading.Event)
     start_method: str | None = None
     run_id: str = ""
-    #: The server lab's options (``server.serverlab.options.ServerOptions``); other executors ignore it.
-    server: Any = None
+    #: The executor's own options, as its ``parse_options`` returned them (opaque to the engine).
+    options: object = None
     #: The run's clock origin, set just before ``run`` is called.
     t0_ns: int = 0
 
@@ -126,8 +127,19 @@ async def _inline(
 
 
 class Executor:
-    id: ClassVar[ExecutorId]
+    #: What a run names it by (``"executor": ...`` in the API, ``--executor`` on the command line).
+    id: ClassVar[str]
     title: ClassVar[str]
+    #: What one lane of its charts is ("what each thread was doing").
+    lane_noun: ClassVar[str] = "thread"
+    #: The largest ``workers`` it accepts (a deployment's limits may say otherwise).
+    max_workers: ClassVar[int]
+    #: ``workers`` is the size of a pool; if not (one event loop), it only caps tasks in flight.
+    workers_are_a_pool: ClassVar[bool] = True
+    #: The multiprocessing start methods a run may choose; none for executors that start no process.
+    start_methods: ClassVar[tuple[str, ...]] = ()
+    #: It takes options of its own (the API's ``server`` object), checked by ``parse_options``.
+    takes_options: ClassVar[bool] = False
     #: Its tasks run in the lab's own process, so they need the GIL the lab's work holds too.
     in_lab_process: ClassVar[bool] = True
     #: The lab's own process counts in the run's memory: its tasks run there, or it drives their
@@ -141,9 +153,16 @@ class Executor:
     def default_workers(tasks: int) -> int:
         raise NotImplementedError
 
-    @staticmethod
-    def max_workers() -> int:
-        raise NotImplementedError
+    @classmethod
+    def parse_options(cls, raw: Mapping[str, object] | None) -> object:
+        """Its own options, checked (raise InvalidParameter naming the bad one); only called on an
+        executor that ``takes_options``."""
+        return None
+
+    @classmethod
+    def capabilities(cls) -> dict[str, Any]:
+        """What else clients may choose for it, added to its entry in ``GET /api/workloads``."""
+        return {"start_methods": list(cls.start_methods)} if cls.start_methods else {}
 
     def lane_namer(self) -> LaneNamer:
         raise NotImplementedError
@@ -179,15 +198,12 @@ class Executor:
 
 
 class Sequential(Executor):
-    id = ExecutorId.SEQUENTIAL
+    id = "sequential"
     title = "Sequential: one task after another in one thread"
+    max_workers = 1
 
     @staticmethod
     def default_workers(tasks: int) -> int:
-        return 1
-
-    @staticmethod
-    def max_workers() -> int:
         return 1
 
     def lane_namer(self) -> LaneNamer:
@@ -202,16 +218,13 @@ class Sequential(Executor):
 
 
 class Threads(Executor):
-    id = ExecutorId.THREADS
+    id = "threads"
     title = "Thread pool (concurrent.futures.ThreadPoolExecutor)"
+    max_workers = 64
 
     @staticmethod
     def default_workers(tasks: int) -> int:
         return min(32, CPUS + 4)  # ThreadPoolExecutor's own default
-
-    @staticmethod
-    def max_workers() -> int:
-        return 64
 
     def lane_namer(self) -> LaneNamer:
         return lane_namer(LaneKind.THREAD, "thread")
@@ -260,10 +273,12 @@ def _child_task(
 
 
 class Processes(Executor):
-    id = ExecutorId.PROCESSES
+    id = "processes"
     title = "Process pool (concurrent.futures.ProcessPoolExecutor)"
+    lane_noun = "process"
+    max_workers = 4 * CPUS
+    start_methods = tuple(multiprocessing.get_all_start_methods())
     in_lab_process = False
-    START_METHODS: ClassVar[tuple[str, ...]] = tuple(multiprocessing.get_all_start_methods())
 
     def __init__(self, batch: Batch) -> None:
         super().__init__(batch)
@@ -273,10 +288,6 @@ class Processes(Executor):
     @staticmethod
     def default_workers(tasks: int) -> int:
         return CPUS  # ProcessPoolExecutor's own default
-
-    @staticmethod
-    def max_workers() -> int:
-        return 4 * CPUS
 
     def lane_namer(self) -> LaneNamer:
         return lane_namer(LaneKind.PROCESS, "worker")
@@ -345,8 +356,11 @@ class Processes(Executor):
 
 
 class Asyncio(Executor):
-    id = ExecutorId.ASYNCIO
+    id = "asyncio"
     title = "asyncio tasks on one event loop"
+    lane_noun = "event loop"
+    max_workers = 100_000
+    workers_are_a_pool = False
 
     def __init__(self, batch: Batch) -> None:
         super().__init__(batch)
@@ -356,10 +370,6 @@ class Asyncio(Executor):
     @staticmethod
     def default_workers(tasks: int) -> int:
         return tasks  # no limit: every task in flight at once
-
-    @staticmethod
-    def max_workers() -> int:
-        return 100_000
 
     def lane_namer(self) -> LaneNamer:
         return lane_namer(LaneKind.LOOP, "event loop", numbered=False)
@@ -411,9 +421,3 @@ class Asyncio(Executor):
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(self._cancel_tasks)
-
-
-#: The executors that run tasks inside the lab. ``server.lab.spec.EXECUTORS`` adds the server lab's.
-LOCAL_EXECUTORS: dict[str, type[Executor]] = {
-    e.id.value: e for e in (Sequential, Threads, Processes, Asyncio)
-}

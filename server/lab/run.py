@@ -172,7 +172,7 @@ class Run:
             self._cancel,
             spec.start_method,
             self.id,
-            spec.server,
+            spec.options,
         )
         executor = spec.executor(batch)
         if self.isolate and executor.in_lab_process:
@@ -353,7 +353,7 @@ class Run:
         return {
             "id": self.id,
             "workload": spec.workload.id,
-            "executor": spec.executor.id.value,
+            "executor": spec.executor.id,
             "tasks_requested": spec.tasks,
             "workers": spec.workers,
             "params": dict(spec.params),

@@ -5,18 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from server.executors import EXECUTORS
 from server.lab import outside
 from server.render.model import RunInfo, RunModel
+from server.serverlab.load import ServerLoad
 
 #: The lab's own CPU during an in-process run, as a share of its wall time, that the summary says.
 LAB_NOTABLE = 0.05
-#: Executors whose ``workers`` is not a pool but a cap on tasks in flight on one event loop.
-ONE_LOOP = frozenset({"asyncio"})
-LANE_NOUNS = {
-    "processes": "process",
-    "asyncio": "event loop",
-    "server": "server worker / thread",
-}
 
 
 def number(v: float) -> str:
@@ -39,7 +34,8 @@ def duration(seconds: float) -> str:
 
 def pool(executor: str, workers: int, tasks: int) -> str:
     """How the run's tasks were spread: "2 workers", or "one event loop" (at most N at once)."""
-    if executor in ONE_LOOP:
+    ex = EXECUTORS.get(executor)
+    if ex is not None and not ex.workers_are_a_pool:
         return "one event loop" if workers >= tasks else f"one event loop, ≤ {workers:,} at once"
     return f"{workers:,} worker{'s' if workers != 1 else ''}"
 
@@ -56,6 +52,7 @@ def run_title(doc: Mapping[str, Any]) -> str:
 
 def run_info(doc: Mapping[str, Any]) -> RunInfo:
     """A run's :class:`RunInfo` from its document (partial or finished)."""
+    ex = EXECUTORS.get(doc["executor"])
     return RunInfo(
         id=doc["id"],
         title=run_title(doc),
@@ -64,8 +61,8 @@ def run_info(doc: Mapping[str, Any]) -> RunInfo:
         tasks_requested=doc["tasks_requested"],
         workers=doc["workers"],
         cpus=int((doc.get("host") or {}).get("cpus") or 1),
-        server=doc["executor"] == "server",
-        lane_noun=LANE_NOUNS.get(doc["executor"], "thread"),
+        server=ex is ServerLoad,  # its counters add the client's view: requests, latency
+        lane_noun=ex.lane_noun if ex is not None else "worker",
     )
 
 

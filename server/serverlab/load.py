@@ -14,6 +14,7 @@ import os
 import signal
 import statistics
 import threading
+from collections.abc import Mapping
 from time import perf_counter_ns
 from typing import Any, ClassVar
 
@@ -24,10 +25,11 @@ from server.lab.executors import CPUS, Batch, Executor
 from server.lab.recorder import LaneNamer
 from server.serverlab.handler import LOOPS_ENV
 from server.serverlab.options import ServerOptions, server_options
+from server.serverlab.options import describe as describe_options
 from server.serverlab.report import PORT_ENV, Listener
 from server.serverlab.setups import SETUPS, ServerProcess
 from server.serverlab.target import THREADS_ENV
-from server.types import ExecutorId, LaneKind, TaskStatus
+from server.types import LaneKind, TaskStatus
 
 #: A request that has not been answered after this long fails (the run's own time limit is longer).
 REQUEST_TIMEOUT_S = 90.0
@@ -46,14 +48,19 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 class ServerLoad(Executor):
-    id = ExecutorId.SERVER
+    id = "server"
     title = "A real web server under HTTP load (uvicorn, gunicorn, hypercorn, granian)"
+    lane_noun = "server worker / thread"
+    max_workers = 4 * CPUS  # the server's worker processes
+    takes_options = True
     in_lab_process = False  # the requests run in the server's processes
     NO_WORKER: ClassVar[tuple[int, int]] = (0, 0)
 
     def __init__(self, batch: Batch) -> None:
         super().__init__(batch)
-        self.options: ServerOptions = server_options(batch.server)
+        # Parsed by make_spec (``parse_options``); a batch without any gets the defaults.
+        options = batch.options
+        self.options = options if isinstance(options, ServerOptions) else ServerOptions()
         self.setup = SETUPS[self.options.setup]
         self._lock = threading.Lock()
         self._ready: dict[int, int] = {}  # worker pid -> when it said it was ready (ns)
@@ -72,9 +79,13 @@ class ServerLoad(Executor):
     def default_workers(tasks: int) -> int:
         return 1
 
-    @staticmethod
-    def max_workers() -> int:
-        return 4 * CPUS
+    @classmethod
+    def parse_options(cls, raw: Mapping[str, object] | None) -> ServerOptions:
+        return server_options(raw)
+
+    @classmethod
+    def capabilities(cls) -> dict[str, Any]:
+        return {**super().capabilities(), "server_options": describe_options()}
 
     # --- lanes: the server's workers and their threads -------------------------------------------
 

@@ -1,4 +1,5 @@
-"""What a server-lab run needs besides the usual workload, tasks and workers, checked.
+"""What a server-lab run needs besides the usual workload, tasks and workers: checked, and
+described for clients (the API, the form, the CLI's ``list``).
 
 ``workers`` is the number of server worker processes; ``tasks`` the number of requests. These
 options say which server, which kind of endpoint, and how the load is applied.
@@ -45,6 +46,78 @@ class ServerOptions:
 
 #: The integer options and their inclusive bounds.
 BOUNDS = {"concurrency": (0, MAX_CONCURRENCY), "threads": (1, 1000), "kill_at_ms": (0, 60_000)}
+DEFAULTS = ServerOptions()
+
+HELP = {
+    "setup": "which server serves the target app",
+    "endpoint": "the kind of endpoint that runs the workload; default: async (sync for a WSGI setup)",
+    "concurrency": f"requests in flight at once; 0 sends them all at once (up to {MAX_CONCURRENCY})",
+    "threads": "the ASGI app's thread pool for plain def endpoints (AnyIO's default is 40)",
+    "kill_at_ms": "kill -9 the worker with the most requests in flight this many ms into the load; "
+    "0 never",
+    "http2": "speak HTTP/2 (cleartext) instead of HTTP/1.1",
+}
+UNITS = {"kill_at_ms": "ms"}
+
+
+def describe() -> dict[str, Any]:
+    """Setups, endpoint kinds and every option with its type, default and bounds (JSON-ready)."""
+    options: list[dict[str, Any]] = [
+        {
+            "name": "setup",
+            "type": "str",
+            "default": DEFAULTS.setup,
+            "allowed": list(SETUPS),
+            "help": HELP["setup"],
+        },
+        {
+            "name": "endpoint",
+            "type": "str",
+            "default": None,
+            "allowed": list(ENDPOINTS),
+            "help": HELP["endpoint"],
+        },
+    ]
+    for name, (lo, hi) in BOUNDS.items():
+        options.append(
+            {
+                "name": name,
+                "type": "int",
+                "default": getattr(DEFAULTS, name),
+                "min": lo,
+                "max": hi,
+                "unit": UNITS.get(name, ""),
+                "help": HELP[name],
+            }
+        )
+    options.append(
+        {
+            "name": "http2",
+            "type": "bool",
+            "default": DEFAULTS.http2,
+            "allowed_with": [s.id for s in SETUPS.values() if s.http2],
+            "help": HELP["http2"],
+        }
+    )
+    return {
+        "setups": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "interface": s.interface,
+                "endpoints": ["sync"] if s.interface == "wsgi" else list(ENDPOINTS),
+                "http2": s.http2,
+                "supervised": s.supervised,
+            }
+            for s in SETUPS.values()
+        ],
+        "endpoints": [
+            {"id": k, "title": v, "path": f"/{k}/{{workload}}"} for k, v in ENDPOINTS.items()
+        ],
+        "options": options,
+        "workers": "the server's worker processes",
+        "tasks": "the HTTP requests sent",
+    }
 
 
 def server_options(raw: Mapping[str, object] | ServerOptions | None) -> ServerOptions:

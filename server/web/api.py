@@ -17,13 +17,16 @@ from sse_starlette import EventSourceResponse
 
 import experiments
 from experiments.registry import InvalidParameter
-from server.lab.executors import Processes
+from server.executors import EXECUTORS, spoken, takes_options
+from server.lab.executors import Sequential
 from server.lab.replay import replay_log
 from server.lab.run import Run
 from server.lab.runlog import RunLog
-from server.lab.spec import DEFAULT_TASKS, EXECUTORS, Limits, RunSpec, make_spec, max_workers
+from server.lab.spec import RunSpec
 from server.manager import QueueFull, ReadOnly, RunManager
-from server.web import server_options, sse
+from server.serverlab.options import HELP
+from server.spec import DEFAULT_TASKS, Limits, describe_executor, make_spec, misplaced_options
+from server.web import sse
 from server.web.deps import ManagerDep, SettingsDep, StoreDep, off_loop
 
 #: Keep-alive comments on an idle event stream, so proxies do not drop it.
@@ -49,11 +52,9 @@ class ServerRequest(BaseModel):
         None, description="async, async-blocking or sync (default: async; sync for gunicorn-sync)"
     )
     # Strict: the lab checks the range itself and says what is allowed; ``true`` is not 1.
-    concurrency: StrictInt | None = Field(
-        None, description=server_options.HELP["concurrency"], examples=[0]
-    )
-    threads: StrictInt | None = Field(None, description=server_options.HELP["threads"])
-    kill_at_ms: StrictInt | None = Field(None, description=server_options.HELP["kill_at_ms"])
+    concurrency: StrictInt | None = Field(None, description=HELP["concurrency"], examples=[0])
+    threads: StrictInt | None = Field(None, description=HELP["threads"])
+    kill_at_ms: StrictInt | None = Field(None, description=HELP["kill_at_ms"])
     http2: StrictBool | None = Field(
         None, description="HTTP/2 instead of HTTP/1.1 (hypercorn, granian)"
     )
@@ -65,9 +66,7 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     workload: str = Field(description="workload id, see GET /api/workloads")
-    executor: str = Field(
-        "sequential", description="sequential, threads, processes, asyncio or server"
-    )
+    executor: str = Field(Sequential.id, description=spoken(list(EXECUTORS)))
     tasks: int = Field(DEFAULT_TASKS, description="how many tasks")
     workers: int | None = Field(None, description="pool size (default: the executor's own)")
     # Strict members: a JSON ``true`` is not the number 1 (the workload parses strings itself).
@@ -114,11 +113,8 @@ def check(body: RunRequest, limits: Limits) -> RunSpec:
         raise _invalid(("body", exc.name), exc, fields.get(exc.name)) from None
     server = body.server.model_dump(exclude_none=True) if body.server is not None else None
     if server is not None:
-        if body.executor != "server":
-            wrong = InvalidParameter(
-                "server", f"server options are for the server executor only, not {body.executor!r}"
-            )
-            raise _invalid(("body", "server"), wrong, server)
+        if not takes_options(body.executor):
+            raise _invalid(("body", "server"), misplaced_options(body.executor), server)
         try:
             make_spec(**fields, limits=limits, server=server)
         except InvalidParameter as exc:
@@ -149,22 +145,9 @@ async def health() -> dict[str, str]:
 async def workloads(settings: SettingsDep) -> dict[str, Any]:
     """The workloads with their parameters, and the executors with their pool sizes."""
     limits = settings.limits
-    executors = []
-    for ex_id, ex in EXECUTORS.items():
-        entry: dict[str, Any] = {
-            "id": ex_id,
-            "title": ex.title,
-            "default_workers": ex.default_workers(DEFAULT_TASKS),
-            "max_workers": max_workers(EXECUTORS[ex_id], limits),
-        }
-        if ex is Processes:
-            entry["start_methods"] = list(Processes.START_METHODS)
-        if ex_id == "server":
-            entry["server_options"] = server_options.describe()
-        executors.append(entry)
     return {
         "workloads": [w.describe() for w in experiments.visible()],
-        "executors": executors,
+        "executors": [describe_executor(ex, limits) for ex in EXECUTORS.values()],
         "tasks": {"default": DEFAULT_TASKS, "min": 1, "max": limits.max_tasks},
     }
 

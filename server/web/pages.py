@@ -15,15 +15,17 @@ from sse_starlette import EventSourceResponse
 
 import experiments
 from experiments.registry import InvalidParameter
+from server.executors import EXECUTORS, takes_options
+from server.lab.executors import Threads
 from server.lab.run import Run
-from server.lab.spec import EXECUTORS, make_spec
 from server.manager import QueueFull, ReadOnly
 from server.render import panels
 from server.render.model import RunModel, from_document
 from server.render.panels import Scene, scene
 from server.render.prose import duration, pool, run_info
 from server.render.templates import ENV
-from server.serverlab.options import ServerOptions
+from server.serverlab.options import describe as describe_server_options
+from server.spec import make_spec
 from server.store import Store
 from server.web import server_options, sse
 from server.web.broker import Broker
@@ -44,11 +46,14 @@ def form_context(
     current = values.get("workload") or "cpu"
     return {
         "workloads": workloads,
-        "executors": [{"id": e.id.value, "title": e.title} for e in EXECUTORS.values()],
-        "server": server_options.describe(),
+        "executors": [
+            {"id": e.id, "title": e.title, "takes_options": e.takes_options}
+            for e in EXECUTORS.values()
+        ],
+        "server": describe_server_options(),
         "values": {
             "workload": current,
-            "executor": values.get("executor") or "threads",
+            "executor": values.get("executor") or Threads.id,
             "tasks": values.get("tasks", "8"),
             "workers": values.get("workers", "2"),
             "params": values.get("params", {}),
@@ -75,12 +80,13 @@ def run_context(
     *,
     live: bool = False,
     frame: int = 0,
-    server: ServerOptions | None = None,
+    options: object = None,
 ) -> dict[str, Any]:
-    """What ``_run.html`` shows: the scene's panels and the run's head. ``server``: a server
-    run's checked options, for the header of a run whose server has not started yet."""
+    """What ``_run.html`` shows: the scene's panels and the run's head. ``options``: the run
+    spec's, for the header of a server run whose server has not started yet."""
     info = s.model.info
-    executor_info = doc.get("executor_info") or {}
+    executor = EXECUTORS.get(info.executor)
+    has_start_method = executor is not None and bool(executor.start_methods)
     return {
         "info": info,
         "panels": panels.panels(s),
@@ -88,8 +94,8 @@ def run_context(
         "live": live,
         "frame": frame,
         "pool": pool(info.executor, info.workers, info.tasks_requested),
-        "start_method": executor_info.get("start_method") if info.executor == "processes" else None,
-        "server": server_options.header(doc, server),
+        "start_method": doc["host"]["start_method"] if has_start_method else None,
+        "server": server_options.header(doc, options),
     }
 
 
@@ -100,7 +106,7 @@ def live_context(broker: Broker) -> dict[str, Any]:
         run.head(),
         live=not broker.frames.closed,
         frame=broker.position,
-        server=run.spec.server,
+        options=run.spec.options,
     )
 
 
@@ -185,7 +191,7 @@ async def start_run(
             workers or None,
             params,
             limits=settings.limits,
-            server=raw_server if executor == "server" else None,
+            server=raw_server if takes_options(executor) else None,
         )
         run = manager.submit(spec)
     except InvalidParameter as exc:

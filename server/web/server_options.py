@@ -1,92 +1,17 @@
-"""The server executor's options as the API, the form and the CLI show them.
+"""The server executor's options in the dashboard's pages: read from a posted form, shown in it,
+and summed up in a server run's header.
 
-Checking stays in ``server.serverlab.options.server_options`` (one place says what is allowed);
-this module describes the options for people and clients, and reads them from a posted form.
+Checking and describing them stays in ``server.serverlab.options`` (one place says what is allowed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any
 
-from server.serverlab.options import BOUNDS, ENDPOINTS, MAX_CONCURRENCY, ServerOptions
+from server.serverlab.load import ServerLoad
+from server.serverlab.options import BOUNDS, DEFAULTS, ServerOptions
 from server.serverlab.setups import SETUPS
-
-#: The option names, in the order forms and listings show them.
-NAMES = tuple(f.name for f in fields(ServerOptions))
-DEFAULTS = ServerOptions()
-
-HELP = {
-    "setup": "which server serves the target app",
-    "endpoint": "the kind of endpoint that runs the workload; default: async (sync for a WSGI setup)",
-    "concurrency": f"requests in flight at once; 0 sends them all at once (up to {MAX_CONCURRENCY})",
-    "threads": "the ASGI app's thread pool for plain def endpoints (AnyIO's default is 40)",
-    "kill_at_ms": "kill -9 the worker with the most requests in flight this many ms into the load; "
-    "0 never",
-    "http2": "speak HTTP/2 (cleartext) instead of HTTP/1.1",
-}
-UNITS = {"kill_at_ms": "ms"}
-
-
-def describe() -> dict[str, Any]:
-    """Setups, endpoint kinds and every option with its type, default and bounds (JSON-ready)."""
-    options: list[dict[str, Any]] = [
-        {
-            "name": "setup",
-            "type": "str",
-            "default": DEFAULTS.setup,
-            "allowed": list(SETUPS),
-            "help": HELP["setup"],
-        },
-        {
-            "name": "endpoint",
-            "type": "str",
-            "default": None,
-            "allowed": list(ENDPOINTS),
-            "help": HELP["endpoint"],
-        },
-    ]
-    for name, (lo, hi) in BOUNDS.items():
-        options.append(
-            {
-                "name": name,
-                "type": "int",
-                "default": getattr(DEFAULTS, name),
-                "min": lo,
-                "max": hi,
-                "unit": UNITS.get(name, ""),
-                "help": HELP[name],
-            }
-        )
-    options.append(
-        {
-            "name": "http2",
-            "type": "bool",
-            "default": DEFAULTS.http2,
-            "allowed_with": [s.id for s in SETUPS.values() if s.http2],
-            "help": HELP["http2"],
-        }
-    )
-    return {
-        "setups": [
-            {
-                "id": s.id,
-                "title": s.title,
-                "interface": s.interface,
-                "endpoints": ["sync"] if s.interface == "wsgi" else list(ENDPOINTS),
-                "http2": s.http2,
-                "supervised": s.supervised,
-            }
-            for s in SETUPS.values()
-        ],
-        "endpoints": [
-            {"id": k, "title": v, "path": f"/{k}/{{workload}}"} for k, v in ENDPOINTS.items()
-        ],
-        "options": options,
-        "workers": "the server's worker processes",
-        "tasks": "the HTTP requests sent",
-    }
 
 
 def bounds(name: str) -> tuple[int, int]:
@@ -118,15 +43,15 @@ def form_values(raw: Mapping[str, str] | None) -> dict[str, Any]:
     return out
 
 
-def header(doc: Mapping[str, Any], options: ServerOptions | None = None) -> dict[str, Any] | None:
+def header(doc: Mapping[str, Any], options: object = None) -> dict[str, Any] | None:
     """The run page's server line: command, endpoint path and protocol; ``None`` for other runs.
 
     A run that has not started its server yet has no ``executor_info``: then its checked options
-    (``options``) say what it will run."""
-    if doc.get("executor") != "server":
+    (``options``, a run spec's) say what it will run."""
+    if doc.get("executor") != ServerLoad.id:
         return None
     info = dict(doc.get("executor_info") or {})
-    if not info.get("command") and options is not None:
+    if not info.get("command") and isinstance(options, ServerOptions):
         setup = SETUPS[options.setup]
         info.update(
             options.describe(),

@@ -84,6 +84,18 @@ def test_cancel_stops_the_run_and_the_chart_shows_it(page: Page, server: LiveSer
     expect(page.locator(f"#head-{run_id} button.danger")).to_have_count(0)
 
 
+def test_the_server_fields_show_only_while_the_server_executor_is_chosen(
+    page: Page, server: LiveServer
+) -> None:
+    page.goto(server.url + "/")
+    fields = page.locator("#f-server")
+    expect(fields).to_be_hidden()
+    page.select_option("#f-executor", "server")
+    expect(fields).to_be_visible()
+    page.select_option("#f-executor", "asyncio")
+    expect(fields).to_be_hidden()
+
+
 def test_bad_input_shows_beside_the_field_and_changes_nothing_else(
     page: Page, server: LiveServer
 ) -> None:
