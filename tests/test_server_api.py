@@ -164,8 +164,8 @@ def test_a_killed_worker_is_marked_on_the_lane_chart(server_run: dict[str, Any])
     model = from_document(run_info(doc), doc)
     assert model.kills == [kill]
     chart = BeautifulSoup(panels.lane_chart(scene(model, doc["wall_s"])), "html.parser")
-    line = chart.select_one("line.kill")
-    assert line is not None and float(line["x1"]) == pytest.approx(500, abs=0.01)  # mid-run
+    line = chart.select_one(".timescale line.kill")  # in ms, like the bars
+    assert line is not None and float(line["x1"]) == pytest.approx(1000 * t_kill, abs=0.001)
     label = chart.select_one(".kill-marks .kill")
     assert label is not None and label.get_text() == "kill -9 pid 4242"
     assert label["style"] == "left:50.000%"

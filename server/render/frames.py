@@ -10,8 +10,9 @@ exactly what a page rendered at that moment would.
 What a page watching the run has drawn so far is a :class:`Shown`, passed in and returned:
 functions here have no state of their own. A browser's cost is what a frame makes it redo, so a
 frame changes as little as it can: "now" is one attribute (the width of the clip rectangle that
-ends the bars in flight), new running slices are appended, and a chart is redrawn only when its
-time axis grows (a few times per run) or its density strips are due.
+ends the bars in flight), a longer time axis is one more (the scale of the bars, drawn in ms),
+new running slices are appended, and a chart is redrawn only when a lane appears or its density
+strips are due.
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ def wrap(style: str, target: str, children: str, tag: str = "svg") -> str:
 
 
 def attrs(target: str, **values: str) -> str:
-    """Attributes set on ``target`` (an element id)."""
+    """Attributes set on ``target`` (an element id). The wrapper is an ``<svg>``: HTML parsing
+    lowercases attribute names, except SVG's own on SVG elements (``patternTransform``)."""
     pairs = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in values.items())
-    return f'<i hx-swap-oob="attrs:#{target}"{pairs}></i>'
+    return f'<svg hx-swap-oob="attrs:#{target}"{pairs}></svg>'
 
 
 def oob(html: str) -> str:
@@ -70,33 +72,50 @@ def oob(html: str) -> str:
 
 def snapshot(s: Scene) -> tuple[str, Shown]:
     """Every panel whole: for a page that joined late or fell behind."""
+    run = s.run_id
     out = [
-        attrs(f"nowclip-{s.run_id}", width=s.clip_x),
+        _clock(s, rescaled=True),
         str(panels.status_parts(s)),
         str(panels.counters(s, oob=True)),
-        _charts(s),
+        wrap("innerHTML", f"lanes-{run}", panels.lane_chart_body(s), "div"),
+        wrap("innerHTML", f"tasks-{run}", panels.task_chart_body(s), "div"),
+        str(panels.axis(s, oob=True)),
         oob(panels.lines(s)),
         oob(panels.cpu(s)),
         oob(panels.summary(s)),
-        wrap("innerHTML", f"tablebody-{s.run_id}", panels.task_table_body(s), "div"),
+        wrap("innerHTML", f"tablebody-{run}", panels.task_table_body(s), "div"),
     ]
     return "".join(out), shown(s)
+
+
+def _clock(s: Scene, rescaled: bool) -> str:
+    """Time moving on: the clip at "now"; with a new span, the bars' scale and the hatching's."""
+    run = s.run_id
+    out = attrs(f"nowclip-{run}", width=s.clip_ms)
+    if rescaled:
+        out += attrs(f"lscale-{run}", transform=s.timescale)
+        out += attrs(f"hatch-{run}", patternTransform=s.hatch)
+        if not s.model.info.task_density:
+            out += attrs(f"tscale-{run}", transform=s.timescale)
+    return out
 
 
 def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
     """The swaps from ``before`` (what pages have) to scene ``s``, which folded in ``ch``."""
     run, m = s.run_id, s.model
     now_shown = shown(s)
-    out = [attrs(f"nowclip-{run}", width=s.clip_x), str(panels.counters(s, oob=True))]
     rescaled = s.span != before.span
+    out = [_clock(s, rescaled), str(panels.counters(s, oob=True))]
     density_due = m.info.task_density and (
         ch.status or ch.new_lanes or s.now - before.density_at >= DENSITY_EVERY_S
     )
-    if rescaled or ch.new_lanes or ch.kills or (density_due and m.info.lane_density):
+    # Kill labels are HTML placed in percent of the span: a new span moves them.
+    relabel = rescaled and bool(m.kills)
+    if ch.new_lanes or ch.kills or relabel or (density_due and m.info.lane_density):
         out.append(wrap("innerHTML", f"lanes-{run}", panels.lane_chart_body(s), "div"))
     else:
         out += _bar_swaps(s, ch, "L")
-    if rescaled or density_due:
+    if density_due:
         out.append(wrap("innerHTML", f"tasks-{run}", panels.task_chart_body(s), "div"))
     elif not m.info.task_density:
         out += _bar_swaps(s, ch, "T")
@@ -121,17 +140,9 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
     return "".join(out), now_shown
 
 
-def _charts(s: Scene) -> str:
-    run = s.run_id
-    return (
-        wrap("innerHTML", f"lanes-{run}", panels.lane_chart_body(s), "div")
-        + wrap("innerHTML", f"tasks-{run}", panels.task_chart_body(s), "div")
-        + str(panels.axis(s, oob=True))
-    )
-
-
 def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
-    """New bars appended to their row group; ended bars replaced; grown bars extended."""
+    """New bars appended to their row group; an ended bar's flight replaced and its last slices
+    and tooltip appended; grown bars extended."""
     m, run = s.model, s.run_id
     rows = s.lane_rows if prefix == "L" else s.task_rows
     out: list[str] = []
@@ -141,19 +152,28 @@ def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
         parent = f"Llane-{run}-{t['lane']}" if prefix == "L" else f"Trows-{run}"
         y = 0.0 if prefix == "L" else rows.y(tid)
         by_parent.setdefault(parent, []).append(
-            svg.bar(prefix, t, run, s.span, y, rows.bar_h, panels.tip(s, t))
+            svg.bar(prefix, t, run, y, rows.bar_h, panels.tip(s, t))
         )
     out += [wrap("beforeend", parent, "".join(bars)) for parent, bars in by_parent.items()]
     for tid in ch.ended:
-        if tid not in ch.new:
-            t = m.tasks[tid]
-            y = 0.0 if prefix == "L" else rows.y(tid)
-            bar = svg.bar(prefix, t, run, s.span, y, rows.bar_h, panels.tip(s, t))
-            out.append(wrap("outerHTML", svg.bar_id(prefix, run, tid), bar))
+        if tid in ch.new:
+            continue
+        t = m.tasks[tid]
+        y, bar, tip = (
+            (0.0 if prefix == "L" else rows.y(tid)),
+            svg.bar_id(prefix, run, tid),
+            panels.tip(s, t),
+        )
+        drawn = ch.grown.get(tid, len(t["running"]))  # the page has these slices already
+        final = svg.flight_rect(prefix, t, run, y, rows.bar_h)
+        out.append(wrap("outerHTML", svg.flight_id(prefix, run, tid), final))
+        rest = svg.run_rects(t["running"][drawn:], y, rows.bar_h)
+        out.append(wrap("beforeend", bar, rest + svg.title(tip)))
+        out.append(attrs(bar, data_tip=tip))
     for tid, drawn in ch.grown.items():
         if tid not in ch.new and tid not in ch.ended:
             t = m.tasks[tid]
             y = 0.0 if prefix == "L" else rows.y(tid)
-            rects = svg.run_rects(t["running"][drawn:], s.span, y, rows.bar_h)
+            rects = svg.run_rects(t["running"][drawn:], y, rows.bar_h)
             out.append(wrap("beforeend", svg.bar_id(prefix, run, tid), rects))
     return out

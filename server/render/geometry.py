@@ -46,6 +46,17 @@ def live_span(now: float) -> float:
     return nice_ceiling(max(now, 0.05) * 1.15, floor=0.1)
 
 
+def timescale(span: float) -> str:
+    """The ``transform`` that fits ``span`` seconds of bars drawn in ms onto the chart's width."""
+    return f"scale({VIEW_W / max(span * 1000, 1e-6):.6g},1)"
+
+
+def hatch_transform(span: float) -> str:
+    """A pattern's ``patternTransform`` that undoes :func:`timescale`, so that hatching keeps its
+    angle and width (in chart units, about pixels) whatever the span."""
+    return f"scale({max(span * 1000, 1e-6) / VIEW_W:.6g},1) rotate(45)"
+
+
 def x(t: float, span: float) -> float:
     """Seconds into the run as a chart x coordinate."""
     return t * VIEW_W / span if span > 0 else 0.0

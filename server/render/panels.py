@@ -69,9 +69,17 @@ class Scene:
         return geometry.task_rows(self.model.info.tasks_requested)
 
     @property
-    def clip_x(self) -> str:
-        """Where "now" is on the chart: live bars are clipped there."""
-        return geometry.fmt_x(self.span if self.model.finished else self.now, self.span)
+    def clip_ms(self) -> str:
+        """Where "now" is, in the bars' ms: live bars are clipped there."""
+        return svg.ms((self.span if self.model.finished else self.now) + 0.001)  # from x=-1
+
+    @property
+    def timescale(self) -> str:
+        return geometry.timescale(self.span)
+
+    @property
+    def hatch(self) -> str:
+        return geometry.hatch_transform(self.span)
 
 
 def scene(
@@ -187,14 +195,14 @@ def tip(s: Scene, task: Mapping[str, Any]) -> str:
 def lane_bars(s: Scene, lane_id: str) -> str:
     rows = s.lane_rows
     return "".join(
-        svg.bar("L", t, s.run_id, s.span, 0.0, rows.bar_h, tip(s, t))
+        svg.bar("L", t, s.run_id, 0.0, rows.bar_h, tip(s, t))
         for t in s.model.tasks.values()
         if t["lane"] == lane_id
     )
 
 
 def lane_chart_body(s: Scene) -> Markup:
-    """The lane chart's content (labels, the SVG, kill marks): a span change redraws it."""
+    """The lane chart's content (labels, the SVG, kill marks): new lanes redraw it."""
     m, rows = s.model, s.lane_rows
     lanes = list(m.lanes.values())
     if m.info.lane_density:
@@ -203,14 +211,18 @@ def lane_chart_body(s: Scene) -> Markup:
             fl, ru = s.columns(*m.lane_series[lane["id"]])
             full = max(max(fl, default=0.0), 1.0)
             paths.append(svg.density_paths(fl, ru, rows.y(i), rows.bar_h, full, 1.0))
+        # Density strips are in chart units (redrawn as they grow); the kill lines in ms.
         inner = f'<g class="density">{"".join(paths)}</g>'
+        timed = svg.kill_lines(m.kills, rows.height)
     else:
-        inner = "".join(
+        timed = "".join(
             f'<g id="Llane-{s.run_id}-{lane["id"]}" transform="translate(0,{rows.y(i):g})">'
             f"{lane_bars(s, lane['id'])}</g>"
             for i, lane in enumerate(lanes)
         )
-    inner += svg.kill_lines(m.kills, rows.height, s.span)
+        timed += svg.kill_lines(m.kills, rows.height)
+        inner = ""
+    inner += f'<g class="timescale" id="lscale-{s.run_id}" transform="{s.timescale}">{timed}</g>'
     return macro("lane_chart_body", s.run_id, lanes, rows, Markup(inner), _kill_marks(s))
 
 
@@ -239,10 +251,13 @@ def task_chart_body(s: Scene) -> Markup:
         label = f"{m.per_row:,} tasks per row"
     else:
         bars = "".join(
-            svg.bar("T", t, s.run_id, s.span, rows.y(t["id"]), rows.bar_h, tip(s, t))
+            svg.bar("T", t, s.run_id, rows.y(t["id"]), rows.bar_h, tip(s, t))
             for t in m.tasks.values()
         )
-        inner = f'<g id="Trows-{s.run_id}">{bars}</g>'
+        inner = (
+            f'<g class="timescale" id="tscale-{s.run_id}" transform="{s.timescale}">'
+            f'<g id="Trows-{s.run_id}">{bars}</g></g>'
+        )
         label = "one row per task"
     return macro("task_chart_body", s.run_id, m.info.tasks_requested, rows, Markup(inner), label)
 
@@ -256,7 +271,8 @@ def axis(s: Scene, oob: bool = False) -> Markup:
 
 
 def clip(s: Scene) -> Markup:
-    return macro("clip", s.run_id, s.clip_x)
+    """The run's own defs: the clip at "now" and the hatching that undoes the time scale."""
+    return macro("clip", s.run_id, s.clip_ms, s.hatch)
 
 
 # --- over time --------------------------------------------------------------------------------

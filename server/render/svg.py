@@ -1,10 +1,12 @@
 """Per-bar SVG, built as strings: a run of 2,000 tasks has tens of thousands of these elements,
-and a template call per rectangle would cost more than drawing them (measured in
-``tests/render/test_svg.py``'s neighbour ``bench/event_cost.py``).
+and a template call per rectangle would cost more than drawing them.
 
-x is in chart units (``server.render.geometry``): 0 to 1000 across the chart's span. A task still
-in flight is drawn to far beyond the chart's end and clipped at "now" by the run's clip
-rectangle (``#now-{run}``), whose width is the only thing a frame changes for it.
+Bars are in milliseconds since the run's start, inside a group whose ``transform`` scales the
+run's time axis onto the chart (``server.render.panels``): when a live axis grows, one attribute
+changes and no bar is redrawn. A task still in flight is drawn to far beyond the chart's end and
+clipped at "now" by the run's clip rectangle (``#now-{run}``), whose width is the one thing a
+frame changes for it; its flight rectangle has an id, so that the frame that ends the task
+replaces just that rectangle and appends the rest.
 """
 
 from __future__ import annotations
@@ -13,14 +15,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from server.render.geometry import COLUMNS, VIEW_W, fmt_x
+from server.render.geometry import COLUMNS, VIEW_W
 
-#: A live bar's width: far past the chart's right edge (the clip ends it at "now").
-FOREVER = 10 * VIEW_W
+#: A live bar's width in ms: far past any chart's right edge (the clip ends it at "now").
+FOREVER_MS = 10_000_000
+
+
+def ms(seconds: float) -> str:
+    """Seconds as SVG milliseconds: 0.001 is a microsecond."""
+    return f"{seconds * 1000:.3f}".rstrip("0").rstrip(".") or "0"
 
 
 def bar_id(prefix: str, run_id: str, task_id: int) -> str:
     return f"{prefix}{run_id}-{task_id}"
+
+
+def flight_id(prefix: str, run_id: str, task_id: int) -> str:
+    return f"F{prefix}{run_id}-{task_id}"
 
 
 def seconds(s: float) -> str:
@@ -44,56 +55,55 @@ def task_tip(task: Mapping[str, Any], lane_label: str) -> str:
     return " · ".join(parts)
 
 
-def flight_rect(task: Mapping[str, Any], run_id: str, span: float, y: float, h: float) -> str:
+def flight_rect(prefix: str, task: Mapping[str, Any], run_id: str, y: float, h: float) -> str:
     """The task's whole time in flight (its waiting shows through between running slices)."""
-    x0 = fmt_x(task["start_s"], span)
+    x0 = ms(task["start_s"])
     end = task["end_s"]
     if end is None:
-        size = f'width="{FOREVER}" clip-path="url(#now-{run_id})"'
-        status = "live"
-    else:
-        width = max(float(fmt_x(end - task["start_s"], span)), 0.001)
-        size = f'width="{width:g}"'
-        status = task["status"]
-    return f'<rect class="flight {status}" x="{x0}" y="{y:g}" height="{h:g}" {size}/>'
+        fid = flight_id(prefix, run_id, task["id"])
+        return (
+            f'<rect id="{fid}" class="flight live" x="{x0}" y="{y:g}" height="{h:g}"'
+            f' width="{FOREVER_MS}" clip-path="url(#now-{run_id})"/>'
+        )
+    width = ms(end - task["start_s"])
+    return (
+        f'<rect class="flight {task["status"]}" x="{x0}" y="{y:g}" height="{h:g}"'
+        f' width="{width if width != "0" else "0.001"}"/>'
+    )
 
 
-def run_rects(running: Iterable[Sequence[float]], span: float, y: float, h: float) -> str:
+def run_rects(running: Iterable[Sequence[float]], y: float, h: float) -> str:
     out = []
     for s, e in running:
-        w = fmt_x(e - s, span)
+        w = ms(e - s)
         out.append(
-            f'<rect class="run" x="{fmt_x(s, span)}" y="{y:g}" width="{w if w != "0" else "0.001"}"'
+            f'<rect class="run" x="{ms(s)}" y="{y:g}" width="{w if w != "0" else "0.001"}"'
             f' height="{h:g}"/>'
         )
     return "".join(out)
 
 
-def bar_inner(
-    task: Mapping[str, Any], run_id: str, span: float, y: float, h: float, tip: str
-) -> str:
-    return (
-        f"<title>{escape(tip)}</title>"
-        + flight_rect(task, run_id, span, y, h)
-        + run_rects(task["running"], span, y, h)
-    )
+def title(tip: str) -> str:
+    """A finished bar's tooltip without JavaScript (live bars have only ``data-tip``)."""
+    return f"<title>{escape(tip)}</title>"
 
 
-def bar(
-    prefix: str, task: Mapping[str, Any], run_id: str, span: float, y: float, h: float, tip: str
-) -> str:
-    """One task: a group holding its tooltip, its time in flight and its running slices."""
+def bar(prefix: str, task: Mapping[str, Any], run_id: str, y: float, h: float, tip: str) -> str:
+    """One task: its time in flight, its running slices, and (once ended) its tooltip."""
+    ended = task["end_s"] is not None
     return (
         f'<g id="{bar_id(prefix, run_id, task["id"])}" class="bar" data-tip="{escape(tip)}">'
-        f"{bar_inner(task, run_id, span, y, h, tip)}</g>"
+        f"{flight_rect(prefix, task, run_id, y, h)}{run_rects(task['running'], y, h)}"
+        f"{title(tip) if ended else ''}</g>"
     )
 
 
-def kill_lines(kills: Iterable[Mapping[str, Any]], height: float, span: float) -> str:
-    """Thin vertical lines at the times a worker was killed (the server lab's fault demo)."""
+def kill_lines(kills: Iterable[Mapping[str, Any]], height: float) -> str:
+    """Thin vertical lines at the times a worker was killed (the server lab's fault demo), in
+    ms like the bars."""
     lines = []
     for k in kills:
-        x = fmt_x(max(float(k["t_s"]), 0.0), span)
+        x = ms(max(float(k["t_s"]), 0.0))
         tip = escape(f"kill -9 pid {k['pid']} at {float(k['t_s']):.3f} s")
         lines.append(
             f'<line class="kill" x1="{x}" x2="{x}" y1="0" y2="{height:g}"'

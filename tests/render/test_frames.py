@@ -11,7 +11,19 @@ from server.render.model import RunInfo, RunModel
 from server.render.panels import scene
 from tests.render.conftest import HandLog, Page, soup
 
-PANEL_IDS = ("counters", "lanes", "tasks", "axis", "lines", "cpu", "summary", "tablebody", "badge")
+PANEL_IDS = (
+    "counters",
+    "lanes",
+    "tasks",
+    "axis",
+    "lines",
+    "cpu",
+    "summary",
+    "tablebody",
+    "badge",
+    "nowclip",
+    "hatch",
+)
 
 
 def first_render(s: panels.Scene) -> str:
@@ -59,10 +71,11 @@ def test_frames_bring_a_page_to_what_a_fresh_render_shows(
     hand.task(0, "t1", 0.001, [(0.001, 0.006), (0.011, 0.016), (0.021, 0.03)], end=0.03)
     hand.task(2, "t1", 0.03, [(0.03, 0.04)])
     ended = step(0.085)  # on the same 0.1 s axis
-    assert 'hx-swap-oob="outerHTML:#Lr1-0"' in ended  # an ended bar is drawn anew, once
+    assert 'hx-swap-oob="outerHTML:#FLr1-0"' in ended  # an ended bar's flight is replaced
     assert 'innerHTML:#lanes-r1"' not in ended
     hand.sample(0.04, kills=[{"pid": 7, "t_s": 0.035}])
-    step(0.15)  # the live axis grows (0.1 s -> 0.2 s): every chart is redrawn
+    rescaled = step(0.15)  # the live axis grows (0.1 s -> 0.2 s): the bars' scale changes
+    assert 'attrs:#lscale-r1" transform="scale(5,1)"' in rescaled  # 1000 units for 200 ms
     hand.task(1, "t2", 0.002, [(0.006, 0.011), (0.016, 0.021), (0.04, 0.05)], end=0.05)
     hand.task(2, "t1", 0.03, [(0.03, 0.04), (0.05, 0.06)], end=0.06)
     hand.task(3, "t2", 0.05, [(0.06, 0.07)], end=0.07, status="error", error="ValueError: x")
@@ -85,7 +98,7 @@ def test_a_frame_moves_now_with_one_attribute_and_skips_what_did_not_change(
     html, after = frames.delta(scene(model, 0.02), model.fold(hand.take()), before)
     frame = soup(html)
     clip = frame.find(attrs={"hx-swap-oob": "attrs:#nowclip-r1"})
-    assert isinstance(clip, Tag) and clip["width"] == "200"  # 0.02 s of a 0.1 s axis
+    assert isinstance(clip, Tag) and clip["width"] == "21"  # 20 ms, from x = -1
     assert not frame.select('[hx-swap-oob="innerHTML:#lanes-r1"]')  # no redraw
     assert not frame.select("g.bar")  # nothing new to draw
     assert not frame.select("#axis-r1")

@@ -61,7 +61,7 @@ def test_states_that_touch_meet_at_3_to_1(a: str, b: str) -> None:
 def test_waiting_is_hatched_and_cancelled_is_an_outline() -> None:
     defs = (ROOT / "templates" / "partials" / "_defs.html").read_text()
     assert '<pattern id="hatch-wait"' in defs
-    assert re.search(r"rect\.flight \{ fill: url\(#hatch-wait\); \}", CSS)
+    assert re.search(r"rect\.flight \{ fill: var\(--hatch, url\(#hatch-wait\)\); \}", CSS)
     assert re.search(r"rect\.flight\.cancelled \{ fill: none; stroke: var\(--cancelled\);", CSS)
     assert re.search(r"rect\.flight\.error \{ fill: var\(--error\); \}", CSS)
 
