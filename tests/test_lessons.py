@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from experiments.lessons import LESSONS, ORDER, cpu_bound, io_bound
 from experiments.lessons import concurrency_vs_parallelism as cvp
 from server.lab.comparison import judge
-from server.settings import Settings
-from tests.conftest import measured_until
-from tests.lessons_util import doc, run_lesson
-from tests.test_api import serve
+from tests.lessons_util import doc
+from tests.support import Lab, LabClient, measured_until
 
 CONTRACT = Path(__file__).resolve().parents[1] / ".." / "shared" / "CONTRACT.md"
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("lessons"))
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
-        yield c
 
 
 def test_lessons_use_published_ids_and_document_their_facts() -> None:
@@ -152,7 +141,7 @@ def test_a_verdict_names_the_run_that_other_programs_slowed() -> None:
 # --- the API and lessons end to end -----------------------------------------------------------
 
 
-def test_lessons_list_and_unknown_lesson(client: httpx.Client) -> None:
+def test_lessons_list_and_unknown_lesson(client: LabClient) -> None:
     listed = client.get("/api/lessons").json()
     assert [entry["id"] for entry in listed] == list(LESSONS)
     assert set(listed[0]) == {"id", "title", "summary"}
@@ -160,9 +149,9 @@ def test_lessons_list_and_unknown_lesson(client: httpx.Client) -> None:
     assert client.get("/api/comparisons/nope").status_code == 404
 
 
-def test_cpu_bound_end_to_end(client: httpx.Client) -> None:
+def test_cpu_bound_end_to_end(client: LabClient) -> None:
     c = measured_until(
-        lambda: run_lesson(client, "cpu-bound"),
+        lambda: client.run_lesson("cpu-bound"),
         lambda c: c["verdict"]["facts"]["speedup_processes"] >= 1.4,
     )
     facts = c["verdict"]["facts"]
@@ -172,16 +161,16 @@ def test_cpu_bound_end_to_end(client: httpx.Client) -> None:
 
 
 @pytest.mark.slow
-def test_io_bound_end_to_end(client: httpx.Client) -> None:
-    facts = run_lesson(client, "io-bound")["verdict"]["facts"]
+def test_io_bound_end_to_end(client: LabClient) -> None:
+    facts = client.run_lesson("io-bound")["verdict"]["facts"]
     assert 7.5 <= facts["wall_sequential"] <= 10
     assert 1.5 <= facts["wall_5_threads"] <= 2.5
     assert facts["wall_asyncio"] < 0.3
     assert 3.8 <= facts["wall_2_processes"] <= 5.5
 
 
-def test_a_lesson_page_shows_its_latest_result(client: httpx.Client) -> None:
-    c = run_lesson(client, "concurrency-vs-parallelism")
+def test_a_lesson_page_shows_its_latest_result(client: LabClient) -> None:
+    c = client.run_lesson("concurrency-vs-parallelism")
     page = client.get("/lessons/concurrency-vs-parallelism").text
     assert "data-verdict" in page and "Published figures" in page
     # Each run's figures, the load of other programs meanwhile included.
@@ -192,13 +181,12 @@ def test_a_lesson_page_shows_its_latest_result(client: httpx.Client) -> None:
     assert client.get("/lessons/nope").status_code == 404
 
 
-def test_a_lesson_runs_alone_and_other_runs_wait_for_it(tmp_path: Path) -> None:
+def test_a_lesson_runs_alone_and_other_runs_wait_for_it(lab: Lab) -> None:
     # Two runs may execute at once, but a lesson's verdict compares timings: none of its runs may
     # share the machine with another run, and runs submitted after it wait (first come, first
     # served). Checked on every status seen while they go, whatever the timing, and on the record
     # of which runs overlapped.
-    settings = Settings(data_dir=tmp_path, max_concurrent_runs=2)
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with lab(max_concurrent_runs=2) as client:
         io = {"workload": "io", "executor": "sequential", "tasks": 1, "params": {"ms": 800}}
         before = client.post("/api/runs", json=io).json()["id"]
         lesson = client.post("/api/lessons/blocking-the-loop/runs").json()

@@ -7,10 +7,8 @@ must then report what was measured), and each lesson runs once end to end agains
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 import experiments
@@ -18,17 +16,8 @@ from experiments import race_counter
 from experiments.lessons import LESSONS, gil, gil_release
 from experiments.lessons import blocking_the_loop as btl
 from experiments.lessons import race_condition as race
-from server.settings import Settings
-from tests.conftest import measured_until
-from tests.lessons_util import doc, run_lesson
-from tests.test_api import serve
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("lessons-gil-loop-race"))
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
-        yield c
+from tests.lessons_util import doc
+from tests.support import LabClient, measured_until
 
 
 def test_the_four_lessons_are_registered_with_their_facts() -> None:
@@ -297,8 +286,8 @@ def test_race_counter_loses_updates_in_threads_without_the_lock_only() -> None:
 # --- end to end ---------------------------------------------------------------------------------
 
 
-def test_gil_end_to_end(client: httpx.Client) -> None:
-    facts = run_lesson(client, "gil", timeout=30)["verdict"]["facts"]
+def test_gil_end_to_end(client: LabClient) -> None:
+    facts = client.run_lesson("gil", timeout=30)["verdict"]["facts"]
     assert facts["switch_interval_ms"] > 0
     assert 1 <= facts["slice_ms_2_threads"] <= 15  # about 5 on an idle machine
     assert 1 <= facts["slice_ms_4_threads"] <= 15
@@ -306,18 +295,18 @@ def test_gil_end_to_end(client: httpx.Client) -> None:
     assert 0.08 <= facts["cpu_share_4_threads"] <= 0.4  # about 1/4
 
 
-def test_gil_release_end_to_end(client: httpx.Client) -> None:
+def test_gil_release_end_to_end(client: LabClient) -> None:
     # On two idle cores: about 1.9 threads hashing at once with 1 MiB updates, 1 with 1 KiB ones.
     facts = measured_until(
-        lambda: run_lesson(client, "gil-release", timeout=30)["verdict"]["facts"],
+        lambda: client.run_lesson("gil-release", timeout=30)["verdict"]["facts"],
         lambda f: f["parallelism_large"] >= 1.1 * f["parallelism_small"],
     )
     assert facts["parallelism_small"] <= 1.3 and facts["speedup_small"] <= 1.5
     assert facts["parallelism_large"] >= 1.1 * facts["parallelism_small"]
 
 
-def test_blocking_the_loop_end_to_end(client: httpx.Client) -> None:
-    c = run_lesson(client, "blocking-the-loop", timeout=30)
+def test_blocking_the_loop_end_to_end(client: LabClient) -> None:
+    c = client.run_lesson("blocking-the-loop", timeout=30)
     facts = c["verdict"]["facts"]
     assert facts["ticks_time_sleep"] <= 3
     assert facts["gap_ms_time_sleep"] >= 250
@@ -331,8 +320,8 @@ def test_blocking_the_loop_end_to_end(client: httpx.Client) -> None:
     assert any(e - s >= 0.25 for s, e in blocker["running"])
 
 
-def test_race_condition_end_to_end(client: httpx.Client) -> None:
-    c = run_lesson(client, "race-condition", timeout=30)
+def test_race_condition_end_to_end(client: LabClient) -> None:
+    c = client.run_lesson("race-condition", timeout=30)
     facts = c["verdict"]["facts"]
     assert facts["expected"] == race.THREADS * race.INCREMENTS
     assert facts["lost_unlocked"] > 0

@@ -12,11 +12,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 import pytest
 
@@ -26,20 +23,11 @@ from experiments import memory
 from experiments.lessons import LESSONS, decision_matrix, how_many_threads, start_methods
 from experiments.lessons import convoy as cv
 from experiments.lessons import memory_per_process as mpp
-from server.settings import Settings
-from tests.conftest import measured_until
-from tests.lessons_util import doc, run_lesson
-from tests.test_api import serve, wait_until_finished
+from tests.lessons_util import doc
+from tests.support import Lab, LabClient, alive, measured_until, our_children
 
 MIB = 1024 * 1024
 IDS = ("decision-matrix", "convoy", "how-many-threads", "memory-per-process", "start-methods")
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("lessons-matrix-memory"))
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
-        yield c
 
 
 def test_the_five_lessons_are_registered_with_explanations_and_references() -> None:
@@ -353,19 +341,6 @@ def test_hold_memory_grows_by_the_object_and_wait_rss_reads_the_rss() -> None:
 # --- end to end ---------------------------------------------------------------------------------
 
 
-def helper_process(p: psutil.Process) -> bool:
-    """multiprocessing's own long-lived helpers (resource tracker, fork server) may stay."""
-    try:
-        cmd = " ".join(p.cmdline())
-    except psutil.Error:
-        return True
-    return "resource_tracker" in cmd or "forkserver" in cmd
-
-
-def our_children() -> set[int]:
-    return {p.pid for p in psutil.Process().children(recursive=True) if not helper_process(p)}
-
-
 def parent(pid: int) -> int | None:
     try:
         return psutil.Process(pid).ppid()
@@ -380,15 +355,8 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def test_start_methods_end_to_end(client: httpx.Client) -> None:
-    c = run_lesson(client, "start-methods", timeout=30)
+def test_start_methods_end_to_end(client: LabClient) -> None:
+    c = client.run_lesson("start-methods", timeout=30)
     f = c["verdict"]["facts"]
     assert 0 < f["first_start_s_fork"] < 0.5
     assert f["first_start_s_fork"] < f["first_start_s_forkserver"]
@@ -397,11 +365,11 @@ def test_start_methods_end_to_end(client: httpx.Client) -> None:
 
 
 def test_convoy_end_to_end_leaves_no_process_and_restores_the_switch_interval(
-    client: httpx.Client,
+    client: LabClient,
 ) -> None:
     before = our_children()
     interval = sys.getswitchinterval()
-    c = run_lesson(client, "convoy", timeout=30)
+    c = client.run_lesson("convoy", timeout=30)
     f = c["verdict"]["facts"]
     assert f["round_trips_alone"] > 1000
     assert f["slowdown_1_cpu_thread"] >= 3  # typically 30-80 on two cores
@@ -424,12 +392,12 @@ CONVOY = {
 }
 
 
-def cancel_and_wait(client: httpx.Client, run_id: str) -> None:
+def cancel_and_wait(client: LabClient, run_id: str) -> None:
     assert client.post(f"/api/runs/{run_id}/cancel").status_code in (200, 202)
-    assert wait_until_finished(client, run_id, timeout=3)["status"] == "cancelled"
+    assert client.wait_until_finished(run_id, timeout=3)["status"] == "cancelled"
 
 
-def test_a_cancelled_convoy_stops_its_cpu_process_and_its_runner(client: httpx.Client) -> None:
+def test_a_cancelled_convoy_stops_its_cpu_process_and_its_runner(client: LabClient) -> None:
     # The dashboard runs a threads run in a runner process; the convoy starts a CPU process from
     # there. Cancelled, both go.
     before = our_children()
@@ -452,13 +420,12 @@ def test_a_cancelled_convoy_stops_its_cpu_process_and_its_runner(client: httpx.C
         time.sleep(0.05)
 
 
-def test_a_cancelled_convoy_in_the_labs_process_restores_the_interval(tmp_path: Path) -> None:
+def test_a_cancelled_convoy_in_the_labs_process_restores_the_interval(lab: Lab) -> None:
     # Without a runner (the CLI runs this way), the convoy changes the lab's own switch interval,
     # and must put it back.
     before = our_children()
     interval = sys.getswitchinterval()
-    settings = Settings(data_dir=tmp_path, runner_process=False)
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with lab(runner_process=False) as client:
         run = client.post("/api/runs", json=CONVOY).json()
         deadline = time.monotonic() + 10
         while sys.getswitchinterval() == interval:  # measuring: the CPU process is up
@@ -475,17 +442,17 @@ def test_a_cancelled_convoy_in_the_labs_process_restores_the_interval(tmp_path: 
             time.sleep(0.05)
 
 
-def test_memory_per_process_end_to_end(client: httpx.Client) -> None:
-    f = run_lesson(client, "memory-per-process", timeout=30)["verdict"]["facts"]
+def test_memory_per_process_end_to_end(client: LabClient) -> None:
+    f = client.run_lesson("memory-per-process", timeout=30)["verdict"]["facts"]
     for n in mpp.WORKERS:
         assert 0.8 <= f[f"growth_ratio_{n}"] <= 1.3, f
         assert f[f"reported_growth_mib_{n}"] == pytest.approx(n * 64, rel=0.1)
 
 
 @pytest.mark.slow
-def test_decision_matrix_end_to_end(client: httpx.Client) -> None:
+def test_decision_matrix_end_to_end(client: LabClient) -> None:
     f = measured_until(
-        lambda: run_lesson(client, "decision-matrix", timeout=60)["verdict"]["facts"],
+        lambda: client.run_lesson("decision-matrix", timeout=60)["verdict"]["facts"],
         lambda f: f["cpu_processes_speedup"] >= 1.3,
     )
     assert f["cpu_processes_speedup"] >= 1.3
@@ -494,8 +461,8 @@ def test_decision_matrix_end_to_end(client: httpx.Client) -> None:
 
 
 @pytest.mark.slow
-def test_how_many_threads_end_to_end(client: httpx.Client) -> None:
-    f = run_lesson(client, "how-many-threads", timeout=60)["verdict"]["facts"]
+def test_how_many_threads_end_to_end(client: LabClient) -> None:
+    f = client.run_lesson("how-many-threads", timeout=60)["verdict"]["facts"]
     assert 7.9 <= f["wall_1"] <= 10
     assert f["speedup_10"] >= 7 and f["speedup_200"] >= f["speedup_10"]
     assert f["wall_coroutines"] < 1.5

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -29,16 +28,7 @@ from server.serverlab import setups, target, target_wsgi
 from server.serverlab.options import ServerOptions, server_options
 from server.serverlab.report import Listener
 from server.serverlab.setups import SETUPS, ServerProcess
-from server.settings import Settings
-from tests.lessons_util import run_lesson
-from tests.test_api import serve
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+from tests.support import LabClient, alive
 
 
 def wait_gone(pids: list[int], within_s: float = 5.0) -> None:
@@ -271,15 +261,8 @@ def test_a_server_that_cannot_start_fails_the_run_with_its_output(
 # --- lessons end to end -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("serverlab"))
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
-        yield c
-
-
-def test_s1_a_blocking_call_in_async_def_serialises_ten_requests(client: httpx.Client) -> None:
-    f = run_lesson(client, "server-blocking-async", timeout=60)["verdict"]["facts"]
+def test_s1_a_blocking_call_in_async_def_serialises_ten_requests(client: LabClient) -> None:
+    f = client.run_lesson("server-blocking-async", timeout=60)["verdict"]["facts"]
     assert f["max_in_flight_blocking"] == 1
     assert 8.0 <= f["wall_blocking"] <= 14.0  # ideal 10 s
     assert f["wall_awaiting"] <= 3.0  # ideal 1 s
@@ -287,17 +270,17 @@ def test_s1_a_blocking_call_in_async_def_serialises_ten_requests(client: httpx.C
 
 
 def test_s3_async_def_that_awaits_serves_a_hundred_requests_in_about_a_second(
-    client: httpx.Client,
+    client: LabClient,
 ) -> None:
-    c = run_lesson(client, "server-async-await", timeout=60)
+    c = client.run_lesson("server-async-await", timeout=60)
     f = c["verdict"]["facts"]
     assert f["max_in_flight"] >= 90 and f["lanes"] == 1
     assert f["wall"] <= 3.0  # ideal 1 s
     assert "About one wait" in c["verdict"]["text"] or f["wall"] > 1.6
 
 
-def test_s6_both_supervisors_replace_a_killed_worker(client: httpx.Client) -> None:
-    c = run_lesson(client, "server-restart", timeout=90)
+def test_s6_both_supervisors_replace_a_killed_worker(client: LabClient) -> None:
+    c = client.run_lesson("server-restart", timeout=90)
     f = c["verdict"]["facts"]
     for key in ("uvicorn", "gunicorn"):
         assert 0 < f[f"restart_s_{key}"] < 10, f

@@ -6,7 +6,7 @@ from typing import Any
 
 from server.lab.replay import replay_log
 from server.render.live import LiveView, summary_text
-from tests.conftest import run_document
+from tests.support import Execute
 
 
 def summary(doc: dict[str, Any]) -> str:
@@ -15,15 +15,15 @@ def summary(doc: dict[str, Any]) -> str:
     return summary_text(view)
 
 
-def test_the_labs_own_gil_time_is_measured_for_runs_in_its_process_only() -> None:
-    threads = run_document("cpu", "threads", tasks=4, workers=2, ms=50)
+def test_the_labs_own_gil_time_is_measured_for_runs_in_its_process_only(execute: Execute) -> None:
+    threads = execute("cpu", "threads", tasks=4, workers=2, ms=50)
     assert 0 <= threads["metrics"]["lab_loop_cpu_s"] < threads["wall_s"]
-    procs = run_document("cpu", "processes", tasks=2, workers=2, ms=50)
+    procs = execute("cpu", "processes", tasks=2, workers=2, ms=50)
     assert "lab_loop_cpu_s" not in procs["metrics"]  # its tasks have GILs of their own
 
 
-def test_the_summary_says_when_the_labs_own_work_took_the_gil() -> None:
-    doc = run_document("cpu", "threads", tasks=4, workers=2, ms=50)
+def test_the_summary_says_when_the_labs_own_work_took_the_gil(execute: Execute) -> None:
+    doc = execute("cpu", "threads", tasks=4, workers=2, ms=50)
     doc["metrics"]["lab_loop_cpu_s"] = round(0.08 * doc["wall_s"], 3)
     said = summary(doc)
     assert f"took {doc['metrics']['lab_loop_cpu_s']:.2f} s of CPU during it" in said
