@@ -1,6 +1,6 @@
 """The server lab: the target app, every server setup started and stopped for real, the load
-generator's run documents, the fault demo, no process left behind, and lessons S1, S2, S3 and S6
-end to end.
+generator's run documents, the fault demo, no process left behind. (Its lessons, S1 to S7, are
+tested in tests/lessons/.)
 
 Every server here is a real child process on a loopback port; the load is real HTTP.
 """
@@ -28,7 +28,7 @@ from server.serverlab import setups, target, target_wsgi
 from server.serverlab.options import ServerOptions, server_options
 from server.serverlab.report import Listener
 from server.serverlab.setups import SETUPS, ServerProcess
-from tests.support import LabClient, alive
+from tests.support import alive
 
 
 def wait_gone(pids: list[int], within_s: float = 5.0) -> None:
@@ -256,33 +256,3 @@ def test_a_server_that_cannot_start_fails_the_run_with_its_output(
     asyncio.run(run.execute(time_limit_s=30))
     assert run.status.value == "failed"
     assert run.error and "could not start" in run.error and "no_such_module" in run.error
-
-
-# --- lessons end to end -----------------------------------------------------------------------------
-
-
-def test_s1_a_blocking_call_in_async_def_serialises_ten_requests(client: LabClient) -> None:
-    f = client.run_lesson("server-blocking-async", timeout=60)["verdict"]["facts"]
-    assert f["max_in_flight_blocking"] == 1
-    assert 8.0 <= f["wall_blocking"] <= 14.0  # ideal 10 s
-    assert f["wall_awaiting"] <= 3.0  # ideal 1 s
-    assert f["slowdown"] >= 4
-
-
-def test_s3_async_def_that_awaits_serves_a_hundred_requests_in_about_a_second(
-    client: LabClient,
-) -> None:
-    c = client.run_lesson("server-async-await", timeout=60)
-    f = c["verdict"]["facts"]
-    assert f["max_in_flight"] >= 90 and f["lanes"] == 1
-    assert f["wall"] <= 3.0  # ideal 1 s
-    assert "About one wait" in c["verdict"]["text"] or f["wall"] > 1.6
-
-
-def test_s6_both_supervisors_replace_a_killed_worker(client: LabClient) -> None:
-    c = client.run_lesson("server-restart", timeout=90)
-    f = c["verdict"]["facts"]
-    for key in ("uvicorn", "gunicorn"):
-        assert 0 < f[f"restart_s_{key}"] < 10, f
-        assert f[f"failed_{key}"] >= 1, f
-        assert f[f"served_by_new_{key}"] >= 1, (f, c["runs"])
