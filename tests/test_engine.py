@@ -1,4 +1,4 @@
-"""The engine on real pools. Sizes are small; ratios are measured in one run and tolerant."""
+"""The engine on real pools. Sizes are small; what a run shows is measured in that run, tolerantly."""
 
 from __future__ import annotations
 
@@ -25,31 +25,37 @@ def pool(executor: str) -> int | None:
     return None if executor == "sequential" else 2
 
 
-def speedup(base: dict[str, Any], other: dict[str, Any]) -> float:
-    return float(base["wall_s"]) / float(other["wall_s"])
+def cpu_per_second(doc: dict[str, Any]) -> float:
+    """CPU seconds the run's tasks used per second of the run: more than 1 only where they
+    computed on more than one core at once, which is what it takes to beat sequential."""
+    return sum(float(t["cpu_s"]) for t in doc["tasks"]) / float(doc["wall_s"])
 
 
+# A run is compared with itself, not with a separate sequential run: this machine's speed drifts
+# (the same 8 x 150 ms of cpu took 0.88 to 1.87 s of CPU from one run to the next), so the wall
+# times of two runs measure the drift as well as the executors.
+
+
+@pytest.mark.skipif(CPUS < 2, reason="needs two cores")
 def test_processes_beat_sequential_on_cpu_work(execute: Execute) -> None:
-    # Enough work that the pool's start-up (part of the measured wall time) stays small.
-    seq, procs = measured_until(
-        lambda: (
-            execute("cpu", "sequential", tasks=8, ms=200),
-            execute("cpu", "processes", tasks=8, workers=2, ms=200),
-        ),
-        lambda pair: speedup(*pair) >= 1.6,
+    procs = measured_until(
+        lambda: execute("cpu", "processes", tasks=8, workers=2, ms=200),
+        lambda d: d["metrics"]["avg_parallelism"] >= 1.5 and cpu_per_second(d) >= 1.5,
     )
-    assert procs["status"] == seq["status"] == "done"
-    assert speedup(seq, procs) >= 1.6
-    assert procs["metrics"]["avg_parallelism"] > 1.5
+    assert procs["status"] == "done"
+    assert procs["metrics"]["avg_parallelism"] >= 1.5  # about 1.95 on two idle cores
+    assert cpu_per_second(procs) >= 1.5
     assert procs["metrics"]["max_running"] == 2
     assert {lane["kind"] for lane in procs["lanes"]} == {"process"}
     assert procs["host"]["start_method"] in ("fork", "forkserver", "spawn")
 
 
 def test_threads_do_not_beat_sequential_on_cpu_work(execute: Execute) -> None:
-    seq = execute("cpu", "sequential", tasks=4, ms=150)
+    # Two threads in flight all along, but no more than one core's CPU per second between them.
     threads = execute("cpu", "threads", tasks=4, workers=2, ms=150)
-    assert speedup(seq, threads) <= 1.25
+    assert threads["metrics"]["avg_concurrency"] >= 1.7
+    assert threads["metrics"]["avg_parallelism"] <= 1.1
+    assert cpu_per_second(threads) <= 1.1
 
 
 def test_two_cpu_threads_are_concurrent_but_not_parallel(execute: Execute) -> None:
@@ -70,24 +76,23 @@ def test_cpu_task_in_threads_runs_for_its_cpu_time(execute: Execute) -> None:
         assert task["end_s"] - task["start_s"] > 1.5 * running
 
 
+@pytest.mark.skipif(CPUS < 2, reason="needs two cores")
 def test_hashing_releases_the_gil_so_threads_beat_sequential(execute: Execute) -> None:
-    # About 1.9 on two idle cores.
-    seq, threads = measured_until(
-        lambda: (
-            execute("hash", "sequential", tasks=8, mib=48),
-            execute("hash", "threads", tasks=8, workers=2, mib=48),
-        ),
-        lambda pair: speedup(*pair) >= 1.4 and pair[1]["metrics"]["avg_parallelism"] > 1.3,
+    threads = measured_until(
+        lambda: execute("hash", "threads", tasks=8, workers=2, mib=48),
+        lambda d: d["metrics"]["avg_parallelism"] >= 1.4 and cpu_per_second(d) >= 1.4,
     )
-    assert speedup(seq, threads) >= 1.4
-    assert threads["metrics"]["avg_parallelism"] > 1.3
+    assert threads["metrics"]["avg_parallelism"] >= 1.4  # about 1.9 on two idle cores
+    assert cpu_per_second(threads) >= 1.4
 
 
 def test_thousands_of_asyncio_waits_overlap(execute: Execute) -> None:
     doc = execute("io", "asyncio", tasks=2000, ms=300)
     assert doc["status"] == "done"
-    assert doc["wall_s"] < 2 * 0.3
     assert doc["metrics"]["max_in_flight"] == 2000
+    # On average more than half of them waiting at once (about 1,900 on an idle machine): the
+    # run's own measure, where its wall time would also count how busy the machine was.
+    assert doc["metrics"]["avg_concurrency"] > 1000
     assert doc["metrics"]["avg_parallelism"] < 0.5
     assert {lane["kind"] for lane in doc["lanes"]} == {"loop"}
 

@@ -36,9 +36,14 @@ def test_cpu_bound_verdict_when_processes_do_not_win() -> None:
 
 
 def test_cpu_bound_end_to_end(client: LabClient) -> None:
+    # Speed-ups are ratios of separate runs: if a moment of load hid one, the whole lesson is
+    # measured once more, its runs then alternating with the first measurement's.
     c = measured_until(
         lambda: client.run_lesson("cpu-bound"),
-        lambda c: c["verdict"]["facts"]["speedup_processes"] >= 1.4,
+        lambda c: (
+            c["verdict"]["facts"]["speedup_processes"] >= 1.4
+            and c["verdict"]["facts"]["speedup_threads"] <= 1.25
+        ),
     )
     facts = c["verdict"]["facts"]
     assert facts["speedup_processes"] >= 1.4  # about 2 on two idle cores

@@ -52,7 +52,11 @@ def test_decision_matrix_says_what_was_measured_when_no_row_matches() -> None:
 def test_decision_matrix_end_to_end(client: LabClient) -> None:
     f = measured_until(
         lambda: client.run_lesson("decision-matrix", timeout=60)["verdict"]["facts"],
-        lambda f: f["cpu_processes_speedup"] >= 1.3,
+        lambda f: (
+            f["cpu_processes_speedup"] >= 1.3
+            and f["fast_io_threads_speedup"] >= 5
+            and f["slow_io_asyncio_advantage"] >= 10
+        ),
     )
     assert f["cpu_processes_speedup"] >= 1.3
     assert f["fast_io_threads_speedup"] >= 5
