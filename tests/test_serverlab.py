@@ -42,10 +42,13 @@ def wait_gone(pids: list[int], within_s: float = 5.0) -> None:
 def run_server(
     workload: str, tasks: int, workers: int, params: dict[str, Any], **server: Any
 ) -> dict[str, Any]:
-    return execute(workload, tasks, workers, params, **server).document()
+    return executed_server_run(workload, tasks, workers, params, **server).document()
 
 
-def execute(workload: str, tasks: int, workers: int, params: dict[str, Any], **server: Any) -> Run:
+def executed_server_run(
+    workload: str, tasks: int, workers: int, params: dict[str, Any], **server: Any
+) -> Run:
+    """A run of the server executor, executed to its end (within a minute)."""
     spec = make_spec(workload, "server", tasks, workers, params, server=server)
     run = Run(spec)
     asyncio.run(run.execute(time_limit_s=60))
@@ -194,7 +197,7 @@ def test_a_run_is_an_ordinary_document_with_the_servers_lanes_and_client_metrics
 
 
 def test_a_killed_worker_fails_its_requests_and_the_supervisor_replaces_it() -> None:
-    run = execute(
+    run = executed_server_run(
         "io", 40, 2, {"ms": 300}, setup="uvicorn", endpoint="async", concurrency=8, kill_at_ms=700
     )
     d = run.document()

@@ -11,7 +11,9 @@ from tests.lessons.documents import MIB, doc
 from tests.support import LabClient
 
 
-def hm_doc(wall: float, rss: int, threads: int, own: list[int] | None = None) -> dict[str, Any]:
+def hm_doc(
+    wall: float, rss: int, threads: int, own: list[int | None] | None = None
+) -> dict[str, Any]:
     """A run whose sampler saw a peak of ``rss`` bytes in the tasks' process (besides the lab's
     own, which the lesson must leave out); ``own`` are the tasks' own readings."""
     lab = (500 + threads) * MIB  # the dashboard's process, busier during bigger runs
