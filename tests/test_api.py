@@ -1,134 +1,23 @@
-"""The JSON API and its event stream, against the real app served by uvicorn on a loopback port.
-
-A real server, not ``httpx.ASGITransport``: the transport collects a whole response before handing
-it over, so it could not show that events arrive while a run goes.
-"""
+"""The JSON API and its event stream, against the real app served on a loopback port (the
+``client`` and ``lab`` fixtures: see conftest.py for why a real server)."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
 from server.settings import Settings
 from server.store import INTERRUPTED, Store
-from server.web.app import create_app
-
-FINAL = {"done", "failed", "cancelled"}
-
-
-@contextmanager
-def serve(settings: Settings) -> Iterator[str]:
-    """The app on a free loopback port, in a thread of its own; yields its base URL."""
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=0,
-        http="h11",
-        ws="none",
-        lifespan="on",
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(20)
-        assert not thread.is_alive(), "the test server did not stop"
-
-
-@contextmanager
-def client_for(settings: Settings) -> Iterator[httpx.Client]:
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as client:
-        yield client
+from server.types import RunStatus
+from tests.support import Event, Lab, LabClient
 
 
 @pytest.fixture(scope="module")
-def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("lab"), max_concurrent_runs=4)
-    with serve(settings) as url:
-        yield url
-
-
-@pytest.fixture
-def client(lab_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=lab_url, timeout=10) as c:
-        yield c
-
-
-def start(client: httpx.Client, **body: Any) -> dict[str, Any]:
-    r = client.post("/api/runs", json=body)
-    assert r.status_code == 202, r.text
-    doc: dict[str, Any] = r.json()
-    return doc
-
-
-def wait_until_finished(client: httpx.Client, run_id: str, timeout: float = 15) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        doc: dict[str, Any] = client.get(f"/api/runs/{run_id}").json()
-        if doc["status"] in FINAL:
-            return doc
-        assert time.monotonic() < deadline, f"run {run_id} still {doc['status']}"
-        time.sleep(0.02)
-
-
-@dataclass
-class Event:
-    id: int
-    event: str
-    data: dict[str, Any]
-    at: float  # when it reached the client (monotonic seconds)
-
-
-def read_events(
-    client: httpx.Client, run_id: str, last_id: str | int | None = None, limit: int | None = None
-) -> tuple[list[Event], bool]:
-    """The stream's messages (at most ``limit``), and whether the server ended the stream."""
-    headers = {} if last_id is None else {"Last-Event-ID": str(last_id)}
-    events: list[Event] = []
-    fields: dict[str, str] = {}
-    with client.stream("GET", f"/api/runs/{run_id}/events", headers=headers) as r:
-        assert r.status_code == 200
-        assert r.headers["content-type"].startswith("text/event-stream")
-        for line in r.iter_lines():
-            if line.startswith(":"):  # a keep-alive comment
-                continue
-            if line:
-                name, _, value = line.partition(":")
-                fields[name] = value.removeprefix(" ")
-                continue
-            if fields:
-                events.append(
-                    Event(
-                        int(fields["id"]),
-                        fields["event"],
-                        json.loads(fields["data"]),
-                        time.monotonic(),
-                    )
-                )
-                fields = {}
-                if limit is not None and len(events) >= limit:
-                    return events, False
-    return events, True
+def lab_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("lab"), max_concurrent_runs=4)
 
 
 def ids(events: list[Event]) -> list[int]:
@@ -138,13 +27,13 @@ def ids(events: list[Event]) -> list[int]:
 # --- plain JSON routes -------------------------------------------------------------------------
 
 
-def test_health(client: httpx.Client) -> None:
+def test_health(client: LabClient) -> None:
     r = client.get("/api/health")
     assert (r.status_code, r.json()) == (200, {"status": "ok"})
 
 
 def test_workloads_list_parameters_with_bounds_and_executors_with_pool_sizes(
-    client: httpx.Client,
+    client: LabClient,
 ) -> None:
     body = client.get("/api/workloads").json()
     workloads = {w["id"]: w for w in body["workloads"]}
@@ -163,7 +52,7 @@ def test_workloads_list_parameters_with_bounds_and_executors_with_pool_sizes(
     }
 
 
-def test_posted_run_is_accepted_then_found_done_with_metrics(client: httpx.Client) -> None:
+def test_posted_run_is_accepted_then_found_done_with_metrics(client: LabClient) -> None:
     r = client.post(
         "/api/runs",
         json={
@@ -185,7 +74,7 @@ def test_posted_run_is_accepted_then_found_done_with_metrics(client: httpx.Clien
         2,
     )
 
-    done = wait_until_finished(client, doc["id"])
+    done = client.wait_until_finished(doc["id"])
     assert done["status"] == "done"
     assert len(done["tasks"]) == 4
     assert all(t["status"] == "ok" and t["end_s"] is not None for t in done["tasks"])
@@ -238,7 +127,7 @@ BAD_RUNS = [
 
 @pytest.mark.parametrize(("body", "loc"), BAD_RUNS)
 def test_bad_input_is_422_naming_the_field(
-    client: httpx.Client, body: dict[str, Any], loc: list[str]
+    client: LabClient, body: dict[str, Any], loc: list[str]
 ) -> None:
     r = client.post("/api/runs", json=body)
     assert r.status_code == 422
@@ -246,7 +135,7 @@ def test_bad_input_is_422_naming_the_field(
     assert errors and all(e["loc"][: len(loc)] == loc and e["msg"] for e in errors)
 
 
-def test_malformed_json_body_is_422(client: httpx.Client) -> None:
+def test_malformed_json_body_is_422(client: LabClient) -> None:
     r = client.post(
         "/api/runs", content=b'{"workload": "io",', headers={"content-type": "application/json"}
     )
@@ -257,7 +146,7 @@ def test_malformed_json_body_is_422(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=ten", "offset=-1"])
-def test_bad_list_query_is_422(client: httpx.Client, query: str) -> None:
+def test_bad_list_query_is_422(client: LabClient, query: str) -> None:
     r = client.get(f"/api/runs?{query}")
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["query", query.partition("=")[0]]
@@ -271,32 +160,31 @@ def test_bad_list_query_is_422(client: httpx.Client, query: str) -> None:
         ("GET", "/api/runs/nope/events"),
     ],
 )
-def test_unknown_run_is_404(client: httpx.Client, method: str, path: str) -> None:
+def test_unknown_run_is_404(client: LabClient, method: str, path: str) -> None:
     r = client.request(method, path)
     assert r.status_code == 404
     assert r.json() == {"detail": "no run with id 'nope'"}
 
 
-def test_cancel_stops_a_run_within_a_second(client: httpx.Client) -> None:
-    doc = start(client, workload="io", executor="threads", tasks=40, workers=2, params={"ms": 500})
+def test_cancel_stops_a_run_within_a_second(client: LabClient) -> None:
+    doc = client.start(workload="io", executor="threads", tasks=40, workers=2, params={"ms": 500})
     while client.get(f"/api/runs/{doc['id']}").json()["status"] == "pending":
         time.sleep(0.01)
     asked = time.monotonic()
     r = client.post(f"/api/runs/{doc['id']}/cancel")
     assert r.status_code == 202
     assert r.json()["id"] == doc["id"]
-    ended = wait_until_finished(client, doc["id"], timeout=5)
+    ended = client.wait_until_finished(doc["id"], timeout=5)
     assert time.monotonic() - asked < 1.0
     assert ended["status"] == "cancelled"
     assert len(ended["tasks"]) < 40
     assert client.post(f"/api/runs/{doc['id']}/cancel").status_code == 409
 
 
-def test_full_queue_is_429_and_queued_runs_can_be_cancelled(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, max_concurrent_runs=1, queue_size=1)
-    with client_for(settings) as client:
+def test_full_queue_is_429_and_queued_runs_can_be_cancelled(lab: Lab) -> None:
+    with lab(max_concurrent_runs=1, queue_size=1) as client:
         long = {"workload": "io", "tasks": 1, "params": {"ms": 30_000}}
-        running, queued = start(client, **long), start(client, **long)
+        running, queued = client.start(**long), client.start(**long)
         assert queued["status"] == "pending" and queued["queue_position"] == 1
         r = client.post("/api/runs", json=long)
         assert r.status_code == 429
@@ -304,18 +192,18 @@ def test_full_queue_is_429_and_queued_runs_can_be_cancelled(tmp_path: Path) -> N
         for doc in (queued, running):
             assert client.post(f"/api/runs/{doc['id']}/cancel").status_code == 202
         for doc in (queued, running):
-            final = wait_until_finished(client, doc["id"], timeout=5)
+            final = client.wait_until_finished(doc["id"], timeout=5)
             assert final["status"] == "cancelled"
             assert final["alongside"] == []  # the queued run never executed beside the other
-        events, closed = read_events(client, queued["id"])
+        events, closed = client.events(queued["id"])
         assert closed and [(e.id, e.event, e.data["status"]) for e in events] == [
             (1, "status", "cancelled")
         ]
-        start(client, workload="io", tasks=1, params={"ms": 1})  # room again
+        client.start(workload="io", tasks=1, params={"ms": 1})  # room again
 
 
-def test_read_only_lab_refuses_runs_with_403(tmp_path: Path) -> None:
-    with client_for(Settings(data_dir=tmp_path, read_only=True)) as client:
+def test_read_only_lab_refuses_runs_with_403(lab: Lab) -> None:
+    with lab(read_only=True) as client:
         r = client.post("/api/runs", json={"workload": "io"})
         assert r.status_code == 403
         assert "read-only" in r.json()["detail"]
@@ -324,9 +212,9 @@ def test_read_only_lab_refuses_runs_with_403(tmp_path: Path) -> None:
 # --- the event stream --------------------------------------------------------------------------
 
 
-def test_events_arrive_while_the_run_goes_then_the_stream_ends(client: httpx.Client) -> None:
-    doc = start(client, workload="io", executor="threads", tasks=4, workers=4, params={"ms": 400})
-    events, closed = read_events(client, doc["id"])
+def test_events_arrive_while_the_run_goes_then_the_stream_ends(client: LabClient) -> None:
+    doc = client.start(workload="io", executor="threads", tasks=4, workers=4, params={"ms": 400})
+    events, closed = client.events(doc["id"])
 
     assert closed
     assert ids(events) == list(range(1, len(events) + 1))
@@ -343,57 +231,57 @@ def test_events_arrive_while_the_run_goes_then_the_stream_ends(client: httpx.Cli
 
 
 def test_reconnecting_with_last_event_id_loses_and_repeats_nothing(
-    client: httpx.Client,
+    client: LabClient,
 ) -> None:
-    doc = start(client, workload="io", executor="sequential", tasks=12, params={"ms": 50})
+    doc = client.start(workload="io", executor="sequential", tasks=12, params={"ms": 50})
     seen: list[Event] = []
     reconnects_mid_run = 0
     while True:
         last = seen[-1].id if seen else None
-        part, closed = read_events(client, doc["id"], last_id=last, limit=3)
+        part, closed = client.events(doc["id"], last_id=last, limit=3)
         assert ids(part) == list(range((last or 0) + 1, (last or 0) + 1 + len(part)))
         seen += part
-        if seen and seen[-1].event == "status" and seen[-1].data["status"] in FINAL:
+        if seen and seen[-1].event == "status" and RunStatus(seen[-1].data["status"]).finished:
             break
         reconnects_mid_run += 1
     assert reconnects_mid_run >= 3
 
-    full, closed = read_events(client, doc["id"])
+    full, closed = client.events(doc["id"])
     assert closed
     assert ids(seen) == ids(full) == list(range(1, len(full) + 1))
     assert [(e.event, e.data) for e in seen] == [(e.event, e.data) for e in full]
-    rest, closed = read_events(client, doc["id"], last_id=len(full) - 2)
+    rest, closed = client.events(doc["id"], last_id=len(full) - 2)
     assert closed and ids(rest) == [len(full) - 1, len(full)]
-    nothing, closed = read_events(client, doc["id"], last_id=len(full))
+    nothing, closed = client.events(doc["id"], last_id=len(full))
     assert closed and nothing == []
 
 
-def test_subscribing_after_the_run_finished_replays_it_all(client: httpx.Client) -> None:
-    doc = start(client, workload="io", executor="asyncio", tasks=5, params={"ms": 30})
-    done = wait_until_finished(client, doc["id"])
+def test_subscribing_after_the_run_finished_replays_it_all(client: LabClient) -> None:
+    doc = client.start(workload="io", executor="asyncio", tasks=5, params={"ms": 30})
+    done = client.wait_until_finished(doc["id"])
 
-    events, closed = read_events(client, doc["id"])
+    events, closed = client.events(doc["id"])
     assert closed
     assert ids(events) == list(range(1, len(events) + 1))
     assert events[-1].event == "status" and events[-1].data["status"] == "done"
     assert events[-1].data["metrics"] == done["metrics"]
     last_state = {e.data["id"]: e.data for e in events if e.event == "task"}
     assert [last_state[i] for i in sorted(last_state)] == done["tasks"]
-    malformed, _ = read_events(client, doc["id"], last_id="soon")
+    malformed, _ = client.events(doc["id"], last_id="soon")
     assert ids(malformed) == ids(events)
 
 
-def test_history_and_events_survive_a_restart(tmp_path: Path) -> None:
-    with client_for(Settings(data_dir=tmp_path)) as client:
-        doc = start(client, workload="io", executor="threads", tasks=3, params={"ms": 20})
-        before = wait_until_finished(client, doc["id"])
+def test_history_and_events_survive_a_restart(lab: Lab) -> None:
+    with lab() as client:
+        doc = client.start(workload="io", executor="threads", tasks=3, params={"ms": 20})
+        before = client.wait_until_finished(doc["id"])
 
-    with client_for(Settings(data_dir=tmp_path)) as client:
+    with lab() as client:
         after = client.get(f"/api/runs/{doc['id']}").json()
         assert after == before
         assert [r["id"] for r in client.get("/api/runs").json()] == [doc["id"]]
 
-        events, closed = read_events(client, doc["id"])
+        events, closed = client.events(doc["id"])
         assert closed
         assert ids(events) == list(range(1, len(events) + 1))
         kinds = [e.event for e in events]
@@ -411,13 +299,12 @@ def test_history_and_events_survive_a_restart(tmp_path: Path) -> None:
             "wall_s": before["wall_s"],
             "metrics": before["metrics"],
         }
-        rest, closed = read_events(client, doc["id"], last_id=2)
+        rest, closed = client.events(doc["id"], last_id=2)
         assert closed and ids(rest) == ids(events)[2:]
 
 
-def test_a_run_the_last_server_left_running_shows_as_failed(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
-    store = Store(settings.db_path)
+def test_a_run_the_last_server_left_running_shows_as_failed(lab: Lab, tmp_path: Path) -> None:
+    store = Store(Settings(data_dir=tmp_path).db_path)
     store.save(
         {
             "id": "orphan",
@@ -437,38 +324,35 @@ def test_a_run_the_last_server_left_running_shows_as_failed(tmp_path: Path) -> N
         }
     )
     store.close()
-    with client_for(settings) as client:
+    with lab() as client:
         doc = client.get("/api/runs/orphan").json()
         assert (doc["status"], doc["error"]) == ("failed", INTERRUPTED)
         assert client.get("/api/runs").json()[0]["status"] == "failed"
-        events, closed = read_events(client, "orphan")
+        events, closed = client.events("orphan")
         assert closed and [(e.event, e.data["status"]) for e in events] == [("status", "failed")]
 
 
-def test_a_run_page_opened_just_after_the_end_is_not_live(tmp_path: Path) -> None:
+def test_a_run_page_opened_just_after_the_end_is_not_live(lab: Lab) -> None:
     # Frames once a second: the page watching the run made a drive job that is now asleep. A page
     # opened the moment the API says "done" must show the finished run, not a stream to wait on.
-    with (
-        serve(Settings(data_dir=tmp_path, frame_interval_s=1.0)) as url,
-        httpx.Client(base_url=url, timeout=10) as c,
-    ):
-        run = start(c, workload="io", executor="sequential", tasks=2, params={"ms": 150})
+    with lab(frame_interval_s=1.0) as c:
+        run = c.start(workload="io", executor="sequential", tasks=2, params={"ms": 150})
         assert "data-stream=" in c.get(f"/runs/{run['id']}").text  # live while it runs
-        wait_until_finished(c, run["id"])
+        c.wait_until_finished(run["id"])
         page = c.get(f"/runs/{run['id']}").text
         assert "data-stream=" not in page
         assert "2 tasks in" in page
 
 
-def test_runs_that_shared_the_machine_say_so(tmp_path: Path) -> None:
-    with client_for(Settings(data_dir=tmp_path, max_concurrent_runs=2)) as client:
+def test_runs_that_shared_the_machine_say_so(lab: Lab) -> None:
+    with lab(max_concurrent_runs=2) as client:
         body = {"workload": "io", "executor": "sequential", "tasks": 2, "params": {"ms": 200}}
-        a, b = start(client, **body), start(client, **body)
-        docs = [wait_until_finished(client, r["id"]) for r in (a, b)]
+        a, b = client.start(**body), client.start(**body)
+        docs = [client.wait_until_finished(r["id"]) for r in (a, b)]
         assert docs[0]["alongside"] == [b["id"]] and docs[1]["alongside"] == [a["id"]]
         assert all(d["metrics"]["alongside_runs"] == 1 for d in docs)
         page = client.get(f"/runs/{a['id']}").text
         assert "Another run of this lab executed at the same time" in page
-        alone = wait_until_finished(client, start(client, **body)["id"])
+        alone = client.wait_until_finished(client.start(**body)["id"])
         assert alone["alongside"] == [] and "alongside_runs" not in alone["metrics"]
         assert "Another run of this lab" not in client.get(f"/runs/{alone['id']}").text

@@ -1,4 +1,4 @@
-"""The engine on real pools. Sizes are small; ratios are measured in one run and tolerant."""
+"""The engine on real pools. Sizes are small; what a run shows is measured in that run, tolerantly."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from server.lab.run import Run
 from server.spec import make_spec
-from tests.conftest import measured_until, run_document
+from tests.support import Execute, measured_until
 
 CPUS = os.cpu_count() or 1
 
@@ -25,35 +25,41 @@ def pool(executor: str) -> int | None:
     return None if executor == "sequential" else 2
 
 
-def speedup(base: dict[str, Any], other: dict[str, Any]) -> float:
-    return float(base["wall_s"]) / float(other["wall_s"])
+def cpu_per_second(doc: dict[str, Any]) -> float:
+    """CPU seconds the run's tasks used per second of the run: more than 1 only where they
+    computed on more than one core at once, which is what it takes to beat sequential."""
+    return sum(float(t["cpu_s"]) for t in doc["tasks"]) / float(doc["wall_s"])
 
 
-def test_processes_beat_sequential_on_cpu_work() -> None:
-    # Enough work that the pool's start-up (part of the measured wall time) stays small.
-    seq, procs = measured_until(
-        lambda: (
-            run_document("cpu", "sequential", tasks=8, ms=200),
-            run_document("cpu", "processes", tasks=8, workers=2, ms=200),
-        ),
-        lambda pair: speedup(*pair) >= 1.6,
+# A run is compared with itself, not with a separate sequential run: this machine's speed drifts
+# (the same 8 x 150 ms of cpu took 0.88 to 1.87 s of CPU from one run to the next), so the wall
+# times of two runs measure the drift as well as the executors.
+
+
+@pytest.mark.skipif(CPUS < 2, reason="needs two cores")
+def test_processes_beat_sequential_on_cpu_work(execute: Execute) -> None:
+    procs = measured_until(
+        lambda: execute("cpu", "processes", tasks=8, workers=2, ms=200),
+        lambda d: d["metrics"]["avg_parallelism"] >= 1.5 and cpu_per_second(d) >= 1.5,
     )
-    assert procs["status"] == seq["status"] == "done"
-    assert speedup(seq, procs) >= 1.6
-    assert procs["metrics"]["avg_parallelism"] > 1.5
+    assert procs["status"] == "done"
+    assert procs["metrics"]["avg_parallelism"] >= 1.5  # about 1.95 on two idle cores
+    assert cpu_per_second(procs) >= 1.5
     assert procs["metrics"]["max_running"] == 2
     assert {lane["kind"] for lane in procs["lanes"]} == {"process"}
     assert procs["host"]["start_method"] in ("fork", "forkserver", "spawn")
 
 
-def test_threads_do_not_beat_sequential_on_cpu_work() -> None:
-    seq = run_document("cpu", "sequential", tasks=4, ms=150)
-    threads = run_document("cpu", "threads", tasks=4, workers=2, ms=150)
-    assert speedup(seq, threads) <= 1.25
+def test_threads_do_not_beat_sequential_on_cpu_work(execute: Execute) -> None:
+    # Two threads in flight all along, but no more than one core's CPU per second between them.
+    threads = execute("cpu", "threads", tasks=4, workers=2, ms=150)
+    assert threads["metrics"]["avg_concurrency"] >= 1.7
+    assert threads["metrics"]["avg_parallelism"] <= 1.1
+    assert cpu_per_second(threads) <= 1.1
 
 
-def test_two_cpu_threads_are_concurrent_but_not_parallel() -> None:
-    doc = run_document("cpu", "threads", tasks=4, workers=2, ms=150)
+def test_two_cpu_threads_are_concurrent_but_not_parallel(execute: Execute) -> None:
+    doc = execute("cpu", "threads", tasks=4, workers=2, ms=150)
     m = doc["metrics"]
     assert m["avg_concurrency"] == pytest.approx(2.0, abs=0.3)
     assert m["avg_parallelism"] == pytest.approx(1.0, abs=0.2)
@@ -61,8 +67,8 @@ def test_two_cpu_threads_are_concurrent_but_not_parallel() -> None:
     assert len(doc["lanes"]) == 2
 
 
-def test_cpu_task_in_threads_runs_for_its_cpu_time() -> None:
-    doc = run_document("cpu", "threads", tasks=4, workers=2, ms=150)
+def test_cpu_task_in_threads_runs_for_its_cpu_time(execute: Execute) -> None:
+    doc = execute("cpu", "threads", tasks=4, workers=2, ms=150)
     for task in doc["tasks"]:
         running = sum(e - s for s, e in task["running"])
         assert running == pytest.approx(task["cpu_s"], rel=0.2)
@@ -70,36 +76,35 @@ def test_cpu_task_in_threads_runs_for_its_cpu_time() -> None:
         assert task["end_s"] - task["start_s"] > 1.5 * running
 
 
-def test_hashing_releases_the_gil_so_threads_beat_sequential() -> None:
-    # About 1.9 on two idle cores.
-    seq, threads = measured_until(
-        lambda: (
-            run_document("hash", "sequential", tasks=8, mib=48),
-            run_document("hash", "threads", tasks=8, workers=2, mib=48),
-        ),
-        lambda pair: speedup(*pair) >= 1.4 and pair[1]["metrics"]["avg_parallelism"] > 1.3,
+@pytest.mark.skipif(CPUS < 2, reason="needs two cores")
+def test_hashing_releases_the_gil_so_threads_beat_sequential(execute: Execute) -> None:
+    threads = measured_until(
+        lambda: execute("hash", "threads", tasks=8, workers=2, mib=48),
+        lambda d: d["metrics"]["avg_parallelism"] >= 1.4 and cpu_per_second(d) >= 1.4,
     )
-    assert speedup(seq, threads) >= 1.4
-    assert threads["metrics"]["avg_parallelism"] > 1.3
+    assert threads["metrics"]["avg_parallelism"] >= 1.4  # about 1.9 on two idle cores
+    assert cpu_per_second(threads) >= 1.4
 
 
-def test_thousands_of_asyncio_waits_overlap() -> None:
-    doc = run_document("io", "asyncio", tasks=2000, ms=300)
+def test_thousands_of_asyncio_waits_overlap(execute: Execute) -> None:
+    doc = execute("io", "asyncio", tasks=2000, ms=300)
     assert doc["status"] == "done"
-    assert doc["wall_s"] < 2 * 0.3
     assert doc["metrics"]["max_in_flight"] == 2000
+    # On average more than half of them waiting at once (about 1,900 on an idle machine): the
+    # run's own measure, where its wall time would also count how busy the machine was.
+    assert doc["metrics"]["avg_concurrency"] > 1000
     assert doc["metrics"]["avg_parallelism"] < 0.5
     assert {lane["kind"] for lane in doc["lanes"]} == {"loop"}
 
 
-def test_cpu_work_without_an_awaitable_form_blocks_the_loop() -> None:
-    doc = run_document("cpu", "asyncio", tasks=4, ms=50)
+def test_cpu_work_without_an_awaitable_form_blocks_the_loop(execute: Execute) -> None:
+    doc = execute("cpu", "asyncio", tasks=4, ms=50)
     assert doc["metrics"]["max_in_flight"] == 1  # each task runs inline to the end
 
 
 @pytest.mark.parametrize("executor", ["sequential", "threads", "processes", "asyncio"])
-def test_every_running_interval_lies_inside_its_task(executor: str) -> None:
-    doc = run_document("mixed", executor, tasks=6, workers=pool(executor), ms=60)
+def test_every_running_interval_lies_inside_its_task(executor: str, execute: Execute) -> None:
+    doc = execute("mixed", executor, tasks=6, workers=pool(executor), ms=60)
     assert len(doc["tasks"]) == 6
     for task in doc["tasks"]:
         assert task["status"] == "ok"
@@ -113,8 +118,10 @@ def test_every_running_interval_lies_inside_its_task(executor: str) -> None:
 
 
 @pytest.mark.parametrize("executor", ["sequential", "threads", "processes", "asyncio"])
-def test_a_task_that_raises_is_recorded_and_the_others_finish(executor: str) -> None:
-    doc = run_document("flaky", executor, tasks=6, workers=pool(executor), ms=20, fail_every=3)
+def test_a_task_that_raises_is_recorded_and_the_others_finish(
+    executor: str, execute: Execute
+) -> None:
+    doc = execute("flaky", executor, tasks=6, workers=pool(executor), ms=20, fail_every=3)
     assert doc["status"] == "done"
     by_status = {t["id"]: t["status"] for t in doc["tasks"]}
     assert by_status == {0: "ok", 1: "ok", 2: "error", 3: "ok", 4: "ok", 5: "error"}
@@ -122,8 +129,8 @@ def test_a_task_that_raises_is_recorded_and_the_others_finish(executor: str) -> 
     assert "TaskFailed: task 2 failed on purpose" in failed["error"]
 
 
-def test_samples_are_taken_at_ten_hertz_or_more() -> None:
-    doc = run_document("io", "threads", tasks=4, workers=4, ms=600)
+def test_samples_are_taken_at_ten_hertz_or_more(execute: Execute) -> None:
+    doc = execute("io", "threads", tasks=4, workers=4, ms=600)
     assert len(doc["samples"]) >= 0.6 * 10 * 0.9
     sample = doc["samples"][0]
     assert len(sample["cpu_percent"]) == CPUS
@@ -131,8 +138,8 @@ def test_samples_are_taken_at_ten_hertz_or_more() -> None:
     assert doc["metrics"]["peak_rss_bytes"] > 0
 
 
-def test_the_run_document_has_the_contract_fields() -> None:
-    doc = run_document("cpu", "processes", tasks=2, ms=10)
+def test_the_run_document_has_the_contract_fields(execute: Execute) -> None:
+    doc = execute("cpu", "processes", tasks=2, ms=10)
     for key in (
         "id",
         "workload",
@@ -225,10 +232,10 @@ async def test_a_run_past_its_time_limit_is_cancelled() -> None:
     assert "time limit" in (run.error or "")
 
 
-def test_other_programs_cpu_is_measured_and_the_labs_own_workers_are_not() -> None:
+def test_other_programs_cpu_is_measured_and_the_labs_own_workers_are_not(execute: Execute) -> None:
     # Our own two pool workers compute for about a second: not outside load (if they were counted,
     # the figure would read about 1.8).
-    procs = run_document("cpu", "processes", tasks=8, workers=2, ms=250)
+    procs = execute("cpu", "processes", tasks=8, workers=2, ms=250)
     assert procs["metrics"]["outside_cpu_cores"] < 1.0
     # A busy program that is not the lab's (started through a shell that exits, so that it is no
     # child of this process): it gets about a core while one thread computes.
@@ -239,14 +246,14 @@ def test_other_programs_cpu_is_measured_and_the_labs_own_workers_are_not() -> No
     )
     try:
         time.sleep(0.2)
-        threads = run_document("cpu", "threads", tasks=4, workers=1, ms=250)
+        threads = execute("cpu", "threads", tasks=4, workers=1, ms=250)
     finally:
         os.kill(hog, signal.SIGKILL)
     assert threads["metrics"]["outside_cpu_cores"] >= 0.4
 
 
-def test_asyncio_workers_limit_the_tasks_in_flight() -> None:
-    doc = run_document("io", "asyncio", tasks=6, workers=2, ms=100)
+def test_asyncio_workers_limit_the_tasks_in_flight(execute: Execute) -> None:
+    doc = execute("io", "asyncio", tasks=6, workers=2, ms=100)
     assert doc["metrics"]["max_in_flight"] == 2
     assert doc["wall_s"] >= 0.3  # three waves of two
     assert all(t["status"] == "ok" and len(t["running"]) >= 2 for t in doc["tasks"])

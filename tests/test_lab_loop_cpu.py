@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_document
+from tests.support import Execute
 
 
-def test_the_labs_own_gil_time_is_measured_for_runs_in_its_process_only() -> None:
-    threads = run_document("cpu", "threads", tasks=4, workers=2, ms=50)
+def test_the_labs_own_gil_time_is_measured_for_runs_in_its_process_only(execute: Execute) -> None:
+    threads = execute("cpu", "threads", tasks=4, workers=2, ms=50)
     assert 0 <= threads["metrics"]["lab_loop_cpu_s"] < threads["wall_s"]
-    procs = run_document("cpu", "processes", tasks=2, workers=2, ms=50)
+    procs = execute("cpu", "processes", tasks=2, workers=2, ms=50)
     assert "lab_loop_cpu_s" not in procs["metrics"]  # its tasks have GILs of their own

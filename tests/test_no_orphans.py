@@ -12,13 +12,7 @@ import psutil
 import pytest
 
 from server.liveserver import LiveServer
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+from tests.support import alive
 
 
 @pytest.mark.parametrize(

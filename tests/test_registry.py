@@ -63,3 +63,10 @@ def test_every_contract_workload_is_registered_with_its_parameters() -> None:
 def test_unknown_workload_names_the_allowed_ones() -> None:
     with pytest.raises(InvalidParameter, match="allowed: cpu, flaky, hash, io, mixed"):
         experiments.get("gpu")
+
+
+@pytest.mark.parametrize(
+    "wid", ["convoy", "hold-memory", "loop-blocker", "race-counter", "wait-rss"]
+)
+def test_lesson_only_workloads_are_hidden_from_the_dashboard(wid: str) -> None:
+    assert experiments.get(wid).hidden and wid not in {w.id for w in experiments.visible()}

@@ -10,18 +10,15 @@ import os
 import signal
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 import pytest
 
 from server.lab.run import Run
-from server.settings import Settings
 from server.spec import make_spec
-from tests.test_api import serve, start, wait_until_finished
+from tests.support import LabClient
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
 
@@ -34,15 +31,6 @@ def isolated_document(
     return run.document()
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    with (
-        serve(Settings(data_dir=tmp_path_factory.mktemp("runner"))) as url,
-        httpx.Client(base_url=url, timeout=10) as c,
-    ):
-        yield c
-
-
 def sockets(pid: int) -> int:
     count = 0
     for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -53,7 +41,7 @@ def sockets(pid: int) -> int:
     return count
 
 
-def runner_of(client: httpx.Client, run_id: str) -> int:
+def runner_of(client: LabClient, run_id: str) -> int:
     deadline = time.monotonic() + 10
     while (doc := client.get(f"/api/runs/{run_id}").json())["status"] != "running":
         assert time.monotonic() < deadline, doc
@@ -92,9 +80,9 @@ def test_threads_in_a_runner_still_share_one_gil() -> None:
         assert running < 0.75 * (task["end_s"] - task["start_s"]), task
 
 
-def test_the_dashboard_runs_threads_in_a_runner_that_kept_no_socket(client: httpx.Client) -> None:
-    run_id = start(
-        client, workload="io", executor="threads", tasks=2, workers=2, params={"ms": 600}
+def test_the_dashboard_runs_threads_in_a_runner_that_kept_no_socket(client: LabClient) -> None:
+    run_id = client.start(
+        workload="io", executor="threads", tasks=2, workers=2, params={"ms": 600}
     )["id"]
     runner = runner_of(client, run_id)
     assert psutil.Process(runner).ppid() == os.getpid()
@@ -102,14 +90,13 @@ def test_the_dashboard_runs_threads_in_a_runner_that_kept_no_socket(client: http
     # client's connection, which a runner holding a copy would keep open after the lab closed it.
     assert sockets(runner) == 1
     assert sockets(os.getpid()) >= 3
-    doc = wait_until_finished(client, run_id, timeout=10)
+    doc = client.wait_until_finished(run_id, timeout=10)
     assert doc["status"] == "done"
     assert {lane["pid"] for lane in doc["lanes"]} == {runner}
 
 
-def test_forked_pool_workers_keep_no_socket_either(client: httpx.Client) -> None:
-    run_id = start(
-        client,
+def test_forked_pool_workers_keep_no_socket_either(client: LabClient) -> None:
+    run_id = client.start(
         workload="io",
         executor="processes",
         tasks=2,
@@ -122,17 +109,17 @@ def test_forked_pool_workers_keep_no_socket_either(client: httpx.Client) -> None
         assert time.monotonic() < deadline
         time.sleep(0.02)
     assert [sockets(lane["pid"]) for lane in lanes] == [0, 0]
-    assert wait_until_finished(client, run_id, timeout=10)["status"] == "done"
+    assert client.wait_until_finished(run_id, timeout=10)["status"] == "done"
 
 
-def test_a_cancelled_runner_goes_within_a_second(client: httpx.Client) -> None:
-    run_id = start(
-        client, workload="cpu", executor="threads", tasks=8, workers=2, params={"ms": 2000}
+def test_a_cancelled_runner_goes_within_a_second(client: LabClient) -> None:
+    run_id = client.start(
+        workload="cpu", executor="threads", tasks=8, workers=2, params={"ms": 2000}
     )["id"]
     runner = runner_of(client, run_id)
     asked = time.monotonic()
     assert client.post(f"/api/runs/{run_id}/cancel").status_code == 202
-    doc = wait_until_finished(client, run_id, timeout=5)
+    doc = client.wait_until_finished(run_id, timeout=5)
     assert time.monotonic() - asked < 1.5
     assert doc["status"] == "cancelled"
     deadline = time.monotonic() + 3
@@ -141,12 +128,12 @@ def test_a_cancelled_runner_goes_within_a_second(client: httpx.Client) -> None:
         time.sleep(0.05)
 
 
-def test_a_runner_that_dies_fails_its_run_and_says_so(client: httpx.Client) -> None:
-    run_id = start(
-        client, workload="io", executor="threads", tasks=4, workers=2, params={"ms": 3000}
+def test_a_runner_that_dies_fails_its_run_and_says_so(client: LabClient) -> None:
+    run_id = client.start(
+        workload="io", executor="threads", tasks=4, workers=2, params={"ms": 3000}
     )["id"]
     os.kill(runner_of(client, run_id), signal.SIGKILL)
-    doc = wait_until_finished(client, run_id, timeout=5)
+    doc = client.wait_until_finished(run_id, timeout=5)
     assert doc["status"] == "failed"
     assert doc["error"] == "RuntimeError: the runner process ended early (exit code -9)"
     assert all(t["status"] != "running" for t in doc["tasks"])  # closed, not left in flight

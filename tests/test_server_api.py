@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,21 +21,18 @@ from server.render.model import from_document
 from server.render.panels import scene
 from server.render.prose import run_info
 from server.settings import Settings
-from tests.test_api import serve, start, wait_until_finished
+from tests.support import LabClient
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("serverlab"), max_concurrent_runs=2)
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
-        yield c
+def lab_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("serverlab"), max_concurrent_runs=2)
 
 
 @pytest.fixture(scope="module")
-def server_run(client: httpx.Client) -> dict[str, Any]:
+def server_run(client: LabClient) -> dict[str, Any]:
     """One real server run, finished: uvicorn, one worker, 5 requests of io(ms=100)."""
-    doc = start(
-        client,
+    doc = client.start(
         workload="io",
         executor="server",
         tasks=5,
@@ -44,7 +40,7 @@ def server_run(client: httpx.Client) -> dict[str, Any]:
         params={"ms": 100},
         server={"setup": "uvicorn", "endpoint": "async", "concurrency": 5},
     )
-    return wait_until_finished(client, doc["id"], timeout=30)
+    return client.wait_until_finished(doc["id"], timeout=30)
 
 
 # --- the JSON API ------------------------------------------------------------------------------
@@ -247,12 +243,12 @@ def test_a_bad_server_field_is_shown_beside_it(
             assert f'<option value="{value}" selected>' in r.text
 
 
-def test_server_fields_are_ignored_for_other_executors(client: httpx.Client) -> None:
+def test_server_fields_are_ignored_for_other_executors(client: LabClient) -> None:
     form = {"workload": "io", "executor": "sequential", "tasks": "1", "param.ms": "1"}
     form["server.setup"] = "nginx"  # hidden (not the server executor): not read
     r = client.post("/runs", data=form, follow_redirects=False)
     assert r.status_code == 303
-    wait_until_finished(client, r.headers["location"].rsplit("/", 1)[1])
+    client.wait_until_finished(r.headers["location"].rsplit("/", 1)[1])
 
 
 # --- the CLI -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The server lab: the target app, every server setup started and stopped for real, the load
-generator's run documents, the fault demo, no process left behind, and lessons S1, S2, S3 and S6
-end to end.
+generator's run documents, the fault demo, no process left behind. (Its lessons, S1 to S7, are
+tested in tests/lessons/.)
 
 Every server here is a real child process on a loopback port; the load is real HTTP.
 """
@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -28,17 +27,8 @@ from server.serverlab import setups, target, target_wsgi
 from server.serverlab.options import ServerOptions, server_options
 from server.serverlab.report import Listener
 from server.serverlab.setups import SETUPS, ServerProcess
-from server.settings import Settings
 from server.spec import make_spec
-from tests.lessons_util import run_lesson
-from tests.test_api import serve
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+from tests.support import alive
 
 
 def wait_gone(pids: list[int], within_s: float = 5.0) -> None:
@@ -52,10 +42,13 @@ def wait_gone(pids: list[int], within_s: float = 5.0) -> None:
 def run_server(
     workload: str, tasks: int, workers: int, params: dict[str, Any], **server: Any
 ) -> dict[str, Any]:
-    return execute(workload, tasks, workers, params, **server).document()
+    return executed_server_run(workload, tasks, workers, params, **server).document()
 
 
-def execute(workload: str, tasks: int, workers: int, params: dict[str, Any], **server: Any) -> Run:
+def executed_server_run(
+    workload: str, tasks: int, workers: int, params: dict[str, Any], **server: Any
+) -> Run:
+    """A run of the server executor, executed to its end (within a minute)."""
     spec = make_spec(workload, "server", tasks, workers, params, server=server)
     run = Run(spec)
     asyncio.run(run.execute(time_limit_s=60))
@@ -204,7 +197,7 @@ def test_a_run_is_an_ordinary_document_with_the_servers_lanes_and_client_metrics
 
 
 def test_a_killed_worker_fails_its_requests_and_the_supervisor_replaces_it() -> None:
-    run = execute(
+    run = executed_server_run(
         "io", 40, 2, {"ms": 300}, setup="uvicorn", endpoint="async", concurrency=8, kill_at_ms=700
     )
     d = run.document()
@@ -266,40 +259,3 @@ def test_a_server_that_cannot_start_fails_the_run_with_its_output(
     asyncio.run(run.execute(time_limit_s=30))
     assert run.status.value == "failed"
     assert run.error and "could not start" in run.error and "no_such_module" in run.error
-
-
-# --- lessons end to end -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("serverlab"))
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
-        yield c
-
-
-def test_s1_a_blocking_call_in_async_def_serialises_ten_requests(client: httpx.Client) -> None:
-    f = run_lesson(client, "server-blocking-async", timeout=60)["verdict"]["facts"]
-    assert f["max_in_flight_blocking"] == 1
-    assert 8.0 <= f["wall_blocking"] <= 14.0  # ideal 10 s
-    assert f["wall_awaiting"] <= 3.0  # ideal 1 s
-    assert f["slowdown"] >= 4
-
-
-def test_s3_async_def_that_awaits_serves_a_hundred_requests_in_about_a_second(
-    client: httpx.Client,
-) -> None:
-    c = run_lesson(client, "server-async-await", timeout=60)
-    f = c["verdict"]["facts"]
-    assert f["max_in_flight"] >= 90 and f["lanes"] == 1
-    assert f["wall"] <= 3.0  # ideal 1 s
-    assert "About one wait" in c["verdict"]["text"] or f["wall"] > 1.6
-
-
-def test_s6_both_supervisors_replace_a_killed_worker(client: httpx.Client) -> None:
-    c = run_lesson(client, "server-restart", timeout=90)
-    f = c["verdict"]["facts"]
-    for key in ("uvicorn", "gunicorn"):
-        assert 0 < f[f"restart_s_{key}"] < 10, f
-        assert f[f"failed_{key}"] >= 1, f
-        assert f[f"served_by_new_{key}"] >= 1, (f, c["runs"])

@@ -9,7 +9,7 @@ from bs4 import Tag
 from server.render import frames, panels
 from server.render.model import RunInfo, RunModel
 from server.render.panels import scene
-from tests.render.conftest import HandLog, Page, soup
+from tests.render.handmade import HandLog, Page, soup
 
 PANEL_IDS = (
     "counters",

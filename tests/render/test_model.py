@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from server.render.model import RunInfo, RunModel
-from tests.render.conftest import HandLog
+from tests.render.handmade import HandLog
 
 
 def test_a_fold_says_what_is_new_what_grew_and_what_ended(

@@ -9,7 +9,7 @@ from bs4 import Tag
 from server.render import panels
 from server.render.model import RunInfo, RunModel
 from server.render.panels import Queue, scene
-from tests.render.conftest import HandLog, soup
+from tests.render.handmade import HandLog, soup
 
 
 def finished_run(hand: HandLog, info: RunInfo, tasks: int = 4) -> RunModel:

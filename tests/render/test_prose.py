@@ -9,7 +9,7 @@ import pytest
 
 from server.render import prose
 from server.render.model import RunInfo, RunModel
-from tests.render.conftest import HandLog
+from tests.render.handmade import HandLog
 
 
 def head(**kw: Any) -> dict[str, Any]:

@@ -1,31 +1,23 @@
-"""The lessons framework, the first lessons' verdicts, and lessons run end to end."""
+"""What is common to every lesson: the registry, the order and the published ids, judging a
+comparison, the lessons API and page, and how a lesson is scheduled (alone)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from experiments.lessons import LESSONS, ORDER, cpu_bound, io_bound
-from experiments.lessons import concurrency_vs_parallelism as cvp
+import experiments.lessons
+from experiments.lessons import LESSONS, ORDER, cpu_bound
 from server.lab.comparison import judge
-from server.settings import Settings
-from tests.conftest import measured_until
-from tests.lessons_util import doc, run_lesson
-from tests.test_api import serve
+from tests.lessons.documents import doc
+from tests.support import Lab, LabClient
 
-CONTRACT = Path(__file__).resolve().parents[1] / ".." / "shared" / "CONTRACT.md"
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("lessons"))
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as c:
-        yield c
+CONTRACT = Path(__file__).resolve().parents[2] / ".." / "shared" / "CONTRACT.md"
 
 
 def test_lessons_use_published_ids_and_document_their_facts() -> None:
@@ -53,70 +45,28 @@ def test_order_lists_exactly_the_contract_lesson_ids() -> None:
     assert set(ORDER) == set(LESSONS)
 
 
-# --- verdicts on recorded documents ------------------------------------------------------------
+def test_every_lesson_has_references_and_two_or_three_paragraphs() -> None:
+    for lesson in LESSONS.values():
+        assert lesson.references and 2 <= len(lesson.explanation) <= 3, lesson.id
 
 
-def test_concurrency_vs_parallelism_when_the_contrast_shows() -> None:
-    v = cvp.judge(
-        {
-            cvp.THREADS: doc(avg_concurrency=1.98, avg_parallelism=0.97),
-            cvp.PROCESSES: doc(avg_concurrency=1.95, avg_parallelism=1.9),
-        }
-    )
-    assert v.facts["threads_parallelism"] == 0.97 and v.facts["processes_parallelism"] == 1.9
-    assert "concurrency is not parallelism" in v.text
+def test_each_lesson_module_has_a_test_file_of_its_own() -> None:
+    here = Path(__file__).parent
+    for info in pkgutil.iter_modules(experiments.lessons.__path__):
+        if hasattr(importlib.import_module(f"experiments.lessons.{info.name}"), "LESSON"):
+            assert (here / f"test_{info.name}.py").is_file(), info.name
 
 
-def test_concurrency_vs_parallelism_says_what_was_measured_when_it_does_not_show() -> None:
-    v = cvp.judge(
-        {
-            cvp.THREADS: doc(avg_concurrency=1.98, avg_parallelism=1.6),  # a free-threaded Python?
-            cvp.PROCESSES: doc(avg_concurrency=1.95, avg_parallelism=1.7),
-        }
-    )
-    assert "did not show" in v.text and "1.60" in v.text
+def test_each_lesson_module_is_registered_under_its_id() -> None:
+    for info in pkgutil.iter_modules(experiments.lessons.__path__):
+        lesson = getattr(
+            importlib.import_module(f"experiments.lessons.{info.name}"), "LESSON", None
+        )
+        if lesson is not None:
+            assert LESSONS[lesson.id] is lesson, info.name
 
 
-def test_cpu_bound_verdict_from_the_expected_figures() -> None:
-    v = cpu_bound.judge(
-        {
-            cpu_bound.SEQ: doc(wall=1.6),
-            cpu_bound.THR: doc(wall=1.65),
-            cpu_bound.PRC: doc(wall=0.85),
-            cpu_bound.AIO: doc(wall=1.62),
-        }
-    )
-    assert v.facts["speedup_processes"] == pytest.approx(1.88, abs=0.01)
-    assert v.facts["speedup_threads"] == pytest.approx(0.97, abs=0.01)
-    assert "Only processes used more than one" in v.text
-
-
-def test_cpu_bound_verdict_when_processes_do_not_win() -> None:
-    v = cpu_bound.judge(
-        {
-            cpu_bound.SEQ: doc(wall=1.0),
-            cpu_bound.THR: doc(wall=1.0),
-            cpu_bound.PRC: doc(wall=0.9),
-            cpu_bound.AIO: doc(wall=1.0),
-        }
-    )
-    assert "did not pull ahead" in v.text and "processes 1.11×" in v.text
-
-
-def test_io_bound_verdict_reports_each_wall_time() -> None:
-    runs = {
-        io_bound.SEQ: doc(wall=8.1),
-        io_bound.T5: doc(wall=1.65),
-        io_bound.T10: doc(wall=0.83),
-        io_bound.T50: doc(wall=0.18),
-        io_bound.AIO: doc(wall=0.06),
-        io_bound.PRC: doc(wall=4.1),
-    }
-    v = io_bound.judge(runs)
-    assert v.facts["wall_sequential"] == 8.1 and v.facts["wall_2_processes"] == 4.1
-    assert "asyncio 0.06 s" in v.text and "Waiting needs no core" in v.text
-    runs[io_bound.AIO] = doc(wall=8.0)  # something blocked the loop
-    assert "blocking call" in io_bound.judge(runs).text
+# --- judging a comparison ----------------------------------------------------------------------
 
 
 def test_an_unfinished_run_gets_no_verdict_but_a_reason() -> None:
@@ -149,10 +99,10 @@ def test_a_verdict_names_the_run_that_other_programs_slowed() -> None:
     assert "other programs" not in judge(lesson, docs)["text"]
 
 
-# --- the API and lessons end to end -----------------------------------------------------------
+# --- the API, the page, the schedule ------------------------------------------------------------
 
 
-def test_lessons_list_and_unknown_lesson(client: httpx.Client) -> None:
+def test_lessons_list_and_unknown_lesson(client: LabClient) -> None:
     listed = client.get("/api/lessons").json()
     assert [entry["id"] for entry in listed] == list(LESSONS)
     assert set(listed[0]) == {"id", "title", "summary"}
@@ -160,28 +110,8 @@ def test_lessons_list_and_unknown_lesson(client: httpx.Client) -> None:
     assert client.get("/api/comparisons/nope").status_code == 404
 
 
-def test_cpu_bound_end_to_end(client: httpx.Client) -> None:
-    c = measured_until(
-        lambda: run_lesson(client, "cpu-bound"),
-        lambda c: c["verdict"]["facts"]["speedup_processes"] >= 1.4,
-    )
-    facts = c["verdict"]["facts"]
-    assert facts["speedup_processes"] >= 1.4  # about 2 on two idle cores
-    assert facts["speedup_threads"] <= 1.25
-    assert [r["label"] for r in c["runs"]] == [s.label for s in LESSONS["cpu-bound"].steps]
-
-
-@pytest.mark.slow
-def test_io_bound_end_to_end(client: httpx.Client) -> None:
-    facts = run_lesson(client, "io-bound")["verdict"]["facts"]
-    assert 7.5 <= facts["wall_sequential"] <= 10
-    assert 1.5 <= facts["wall_5_threads"] <= 2.5
-    assert facts["wall_asyncio"] < 0.3
-    assert 3.8 <= facts["wall_2_processes"] <= 5.5
-
-
-def test_a_lesson_page_shows_its_latest_result(client: httpx.Client) -> None:
-    c = run_lesson(client, "concurrency-vs-parallelism")
+def test_a_lesson_page_shows_its_latest_result(client: LabClient) -> None:
+    c = client.run_lesson("concurrency-vs-parallelism")
     page = client.get("/lessons/concurrency-vs-parallelism").text
     assert "data-verdict" in page and "Published figures" in page
     # Each run's figures, the load of other programs meanwhile included.
@@ -192,13 +122,12 @@ def test_a_lesson_page_shows_its_latest_result(client: httpx.Client) -> None:
     assert client.get("/lessons/nope").status_code == 404
 
 
-def test_a_lesson_runs_alone_and_other_runs_wait_for_it(tmp_path: Path) -> None:
+def test_a_lesson_runs_alone_and_other_runs_wait_for_it(lab: Lab) -> None:
     # Two runs may execute at once, but a lesson's verdict compares timings: none of its runs may
     # share the machine with another run, and runs submitted after it wait (first come, first
     # served). Checked on every status seen while they go, whatever the timing, and on the record
     # of which runs overlapped.
-    settings = Settings(data_dir=tmp_path, max_concurrent_runs=2)
-    with serve(settings) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with lab(max_concurrent_runs=2) as client:
         io = {"workload": "io", "executor": "sequential", "tasks": 1, "params": {"ms": 800}}
         before = client.post("/api/runs", json=io).json()["id"]
         lesson = client.post("/api/lessons/blocking-the-loop/runs").json()

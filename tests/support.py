@@ -1,0 +1,149 @@
+"""What tests share besides fixtures: the served lab's client type, and two plain helpers.
+
+The fixtures themselves are in ``conftest.py`` (``execute``, ``serve``, ``lab``, ``client``); this
+module holds the types their values have, for annotations, and functions that tests call with
+arguments of their own, where a fixture would only wrap them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import psutil
+
+from server.settings import Settings
+from server.types import RunStatus
+
+RunDoc = dict[str, Any]
+
+
+@dataclass
+class Event:
+    """One message of a run's event stream, as a client received it."""
+
+    id: int
+    event: str
+    data: dict[str, Any]
+    at: float  # when it reached the client (monotonic seconds)
+
+
+class LabClient(httpx.Client):
+    """An HTTP client of a served lab, with the API calls tests make again and again."""
+
+    def start(self, **body: Any) -> RunDoc:
+        """``POST /api/runs``: the accepted run's document."""
+        r = self.post("/api/runs", json=body)
+        assert r.status_code == 202, r.text
+        doc: RunDoc = r.json()
+        return doc
+
+    def wait_until_finished(self, run_id: str, timeout: float = 15) -> RunDoc:
+        deadline = time.monotonic() + timeout
+        while True:
+            doc: RunDoc = self.get(f"/api/runs/{run_id}").json()
+            if RunStatus(doc["status"]).finished:
+                return doc
+            assert time.monotonic() < deadline, f"run {run_id} still {doc['status']}"
+            time.sleep(0.02)
+
+    def events(
+        self, run_id: str, last_id: str | int | None = None, limit: int | None = None
+    ) -> tuple[list[Event], bool]:
+        """The run's event stream (at most ``limit`` messages), and whether the server ended it."""
+        headers = {} if last_id is None else {"Last-Event-ID": str(last_id)}
+        events: list[Event] = []
+        fields: dict[str, str] = {}
+        with self.stream("GET", f"/api/runs/{run_id}/events", headers=headers) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                if line.startswith(":"):  # a keep-alive comment
+                    continue
+                if line:
+                    name, _, value = line.partition(":")
+                    fields[name] = value.removeprefix(" ")
+                    continue
+                if fields:
+                    data = json.loads(fields["data"])
+                    events.append(Event(int(fields["id"]), fields["event"], data, time.monotonic()))
+                    fields = {}
+                    if limit is not None and len(events) >= limit:
+                        return events, False
+        return events, True
+
+    def run_lesson(self, lesson_id: str, timeout: float = 120) -> dict[str, Any]:
+        """Run a lesson to its verdict; the finished comparison. Checks the API's promises on
+        the way: accepted at once, no verdict before every run has ended, done with facts."""
+        r = self.post(f"/api/lessons/{lesson_id}/runs")
+        assert r.status_code == 202, r.text
+        started = r.json()
+        assert started["lesson"] == lesson_id and started["status"] == "running" and started["runs"]
+        assert r.headers["location"] == f"/api/comparisons/{started['id']}"
+        deadline = time.monotonic() + timeout
+        while True:
+            c: dict[str, Any] = self.get(f"/api/comparisons/{started['id']}").json()
+            if c["status"] != "running":
+                break
+            assert c["verdict"] is None  # no verdict before every run has ended
+            assert time.monotonic() < deadline, f"lesson {lesson_id} still running"
+            time.sleep(0.2)
+        assert [run["id"] for run in c["runs"]] == started["runs"]
+        assert c["status"] == "done", c
+        assert c["verdict"]["text"] and c["verdict"]["facts"]
+        return c
+
+
+#: The ``execute`` fixture: ``execute(workload, executor, tasks=8, workers=None, **params)`` runs
+#: one run to its end in a fresh event loop and returns its document.
+Execute = Callable[..., RunDoc]
+#: The ``serve`` fixture: ``with serve(settings) as client:`` the app on a free loopback port.
+Serve = Callable[[Settings], AbstractContextManager[LabClient]]
+#: The ``lab`` fixture: ``with lab(**settings) as client:`` a lab of the test's own, its data in
+#: the test's ``tmp_path``.
+Lab = Callable[..., AbstractContextManager[LabClient]]
+
+T = TypeVar("T")
+
+
+def measured_until(measure: Callable[[], T], shows: Callable[[T], bool], tries: int = 2) -> T:
+    """Measure an effect that needs both cores free, again if a measurement does not show it.
+
+    A moment of load from elsewhere (another process, the previous test's pool shutting down) can
+    hide a parallel speed-up once; a real regression hides it every time. Returns the first
+    measurement that shows the effect, or the last one, for the caller's asserts to report.
+    Where the effect is a ratio of two runs, ``measure`` does both, so that a retry measures them
+    interleaved (A, B, A, B) and a drift in the machine's speed touches both alike."""
+    for _ in range(tries - 1):
+        result = measure()
+        if shows(result):
+            return result
+    return measure()
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (a child that ended and was not reaped yet)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _multiprocessing_helper(p: psutil.Process) -> bool:
+    """multiprocessing's own long-lived helpers (resource tracker, fork server) may stay."""
+    try:
+        cmd = " ".join(p.cmdline())
+    except psutil.Error:
+        return True
+    return "resource_tracker" in cmd or "forkserver" in cmd
+
+
+def our_children() -> set[int]:
+    """This process's descendants, multiprocessing's helpers left out."""
+    children = psutil.Process().children(recursive=True)
+    return {p.pid for p in children if not _multiprocessing_helper(p)}
