@@ -16,10 +16,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from server.cli import main as cli_main
-from server.render import panels
+from server.render import charts
 from server.render.model import from_document
-from server.render.panels import scene
 from server.render.prose import run_info
+from server.render.scene import scene
 from server.settings import Settings
 from tests.support import LabClient
 
@@ -159,14 +159,14 @@ def test_a_killed_worker_is_marked_on_the_lane_chart(server_run: dict[str, Any])
     doc = {**server_run, "samples": samples}
     model = from_document(run_info(doc), doc)
     assert model.kills == [kill]
-    chart = BeautifulSoup(panels.lane_chart(scene(model, doc["wall_s"])), "html.parser")
+    chart = BeautifulSoup(charts.lane_chart(scene(model, doc["wall_s"])), "html.parser")
     line = chart.select_one(".timescale line.kill")  # in ms, like the bars
     assert line is not None and float(line["x1"]) == pytest.approx(1000 * t_kill, abs=0.001)
     label = chart.select_one(".kill-marks .kill")
     assert label is not None and label.get_text() == "kill -9 pid 4242"
     assert label["style"] == "left:50.000%"
     plain = from_document(run_info(server_run), server_run)
-    assert not BeautifulSoup(panels.lane_chart(scene(plain, 1.0)), "html.parser").select(".kill")
+    assert not BeautifulSoup(charts.lane_chart(scene(plain, 1.0)), "html.parser").select(".kill")
 
 
 def test_a_run_stored_before_kills_travelled_with_samples_still_shows_them(

@@ -8,10 +8,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from server.render import geometry, panels
+from server.render import charts, geometry
 from server.render.model import RunModel
-from server.render.panels import Scene
 from server.render.prose import duration
+from server.render.scene import Scene
 from server.render.templates import macro
 from server.types import RunStatus
 
@@ -52,8 +52,8 @@ def stack(entries: Sequence[Entry]) -> Markup:
                 "status": e.model.status,
                 "wall": _wall(e),
                 "title": _title(e),
-                "clip": panels.clip(s),
-                "chart": panels.lane_chart(s),
+                "clip": charts.clip(s),
+                "chart": charts.lane_chart(s),
             }
         )
     tick = 100 * geometry.tick_step(span) / span

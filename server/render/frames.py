@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from html import escape
 
-from server.render import panels, svg
+from server.render import charts, panels, svg
 from server.render.model import Changes
-from server.render.panels import Scene
+from server.render.scene import Scene
 
 #: Density strips cost rows x columns to draw: redraw them at most this often (and at the end).
 DENSITY_EVERY_S = 0.5
@@ -42,7 +42,7 @@ class Shown:
 
 def shown(s: Scene) -> Shown:
     """What a page rendered (or sent a snapshot) at scene ``s`` has."""
-    top = panels.lines_points(s)[0]
+    top = charts.lines_points(s)[0]
     cores = len(s.model.samples[0]["cpu_percent"]) if s.model.samples else 0
     return Shown(s.now, s.span, cores, f"{top:g}", _status_key(s), s.now)
 
@@ -77,11 +77,11 @@ def snapshot(s: Scene) -> tuple[str, Shown]:
         _clock(s, rescaled=True),
         str(panels.status_parts(s)),
         str(panels.counters(s, oob=True)),
-        wrap("innerHTML", f"lanes-{run}", panels.lane_chart_body(s), "div"),
-        wrap("innerHTML", f"tasks-{run}", panels.task_chart_body(s), "div"),
-        str(panels.axis(s, oob=True)),
-        oob(panels.lines(s)),
-        oob(panels.cpu(s)),
+        wrap("innerHTML", f"lanes-{run}", charts.lane_chart_body(s), "div"),
+        wrap("innerHTML", f"tasks-{run}", charts.task_chart_body(s), "div"),
+        str(charts.axis(s, oob=True)),
+        oob(charts.lines(s)),
+        oob(charts.cpu(s)),
         oob(panels.summary(s)),
         wrap("innerHTML", f"tablebody-{run}", panels.task_table_body(s), "div"),
     ]
@@ -112,25 +112,25 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
     # Kill labels are HTML placed in percent of the span: a new span moves them.
     relabel = rescaled and bool(m.kills)
     if ch.new_lanes or ch.kills or relabel or (density_due and m.info.lane_density):
-        out.append(wrap("innerHTML", f"lanes-{run}", panels.lane_chart_body(s), "div"))
+        out.append(wrap("innerHTML", f"lanes-{run}", charts.lane_chart_body(s), "div"))
     else:
         out += _bar_swaps(s, ch, "L")
     if density_due:
-        out.append(wrap("innerHTML", f"tasks-{run}", panels.task_chart_body(s), "div"))
+        out.append(wrap("innerHTML", f"tasks-{run}", charts.task_chart_body(s), "div"))
     elif not m.info.task_density:
         out += _bar_swaps(s, ch, "T")
     if rescaled:
-        out.append(str(panels.axis(s, oob=True)))
+        out.append(str(charts.axis(s, oob=True)))
     if not density_due and m.info.task_density:  # strips not redrawn: keep the older time
         now_shown = replace(now_shown, density_at=before.density_at)
-    top, flight, running = panels.lines_points(s)
+    top, flight, running = charts.lines_points(s)
     out.append(attrs(f"lflight-{run}", points=flight) + attrs(f"lrun-{run}", points=running))
     if now_shown.lines_top != before.lines_top:
         out.append(wrap("innerHTML", f"linescale-{run}", f"scale 0–{top:g}", "span"))
     if now_shown.cores != before.cores:
-        out.append(oob(panels.cpu(s)))
+        out.append(oob(charts.cpu(s)))
     elif ch.samples or rescaled:
-        out += [attrs(f"cpu{c}-{run}", points=p) for c, p in enumerate(panels.cpu_points(s))]
+        out += [attrs(f"cpu{c}-{run}", points=p) for c, p in enumerate(charts.cpu_points(s))]
     if ch.status or now_shown.status != before.status:
         out.append(str(panels.status_parts(s)))
         if m.finished:
@@ -152,7 +152,7 @@ def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
         parent = f"Llane-{run}-{t['lane']}" if prefix == "L" else f"Trows-{run}"
         y = 0.0 if prefix == "L" else rows.y(tid)
         by_parent.setdefault(parent, []).append(
-            svg.bar(prefix, t, run, y, rows.bar_h, panels.tip(s, t))
+            svg.bar(prefix, t, run, y, rows.bar_h, charts.tip(s, t))
         )
     out += [wrap("beforeend", parent, "".join(bars)) for parent, bars in by_parent.items()]
     for tid in ch.ended:
@@ -162,7 +162,7 @@ def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
         y, bar, tip = (
             (0.0 if prefix == "L" else rows.y(tid)),
             svg.bar_id(prefix, run, tid),
-            panels.tip(s, t),
+            charts.tip(s, t),
         )
         drawn = ch.grown.get(tid, len(t["running"]))  # the page has these slices already
         final = svg.flight_rect(prefix, t, run, y, rows.bar_h)

@@ -18,8 +18,8 @@ from server.lab.runlog import Log, Message
 from server.manager import RunManager
 from server.render import frames
 from server.render.model import RunModel
-from server.render.panels import Queue, Scene, scene
 from server.render.prose import run_info
+from server.render.scene import Queue, Scene, scene
 from server.web import sse
 
 #: Brokers of finished runs kept for pages that open them soon after.

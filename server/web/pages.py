@@ -21,8 +21,8 @@ from server.lab.run import Run
 from server.manager import QueueFull, ReadOnly
 from server.render import panels
 from server.render.model import RunModel, from_document
-from server.render.panels import Scene, scene
 from server.render.prose import duration, pool, run_info
+from server.render.scene import Scene, scene
 from server.render.templates import ENV
 from server.serverlab.options import describe as describe_server_options
 from server.spec import make_spec

@@ -8,7 +8,7 @@ from bs4 import Tag
 
 from server.render import frames, panels
 from server.render.model import RunInfo, RunModel
-from server.render.panels import scene
+from server.render.scene import Scene, scene
 from tests.render.handmade import HandLog, Page, soup
 
 PANEL_IDS = (
@@ -26,7 +26,7 @@ PANEL_IDS = (
 )
 
 
-def first_render(s: panels.Scene) -> str:
+def first_render(s: Scene) -> str:
     return "".join(str(html) for html in panels.panels(s).values())
 
 

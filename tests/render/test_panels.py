@@ -8,7 +8,7 @@ from bs4 import Tag
 
 from server.render import panels
 from server.render.model import RunInfo, RunModel
-from server.render.panels import Queue, scene
+from server.render.scene import Queue, scene
 from tests.render.handmade import HandLog, soup
 
 

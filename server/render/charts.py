@@ -1,0 +1,151 @@
+"""The charts of a run's view: by worker, by task, the time axis, and the lines over time.
+
+Bars are strings (``server.render.svg``); what holds them comes from the macros of
+``templates/partials/_panels.html``, like every panel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup
+
+from server.render import geometry, svg
+from server.render.geometry import COLUMNS
+from server.render.scene import Scene
+from server.render.templates import macro
+
+LINES_H, CPU_H = 120, 80
+
+
+def tip(s: Scene, task: Mapping[str, Any]) -> str:
+    lane = s.model.lanes.get(task["lane"])
+    return svg.task_tip(task, lane["label"] if lane else task["lane"])
+
+
+def lane_bars(s: Scene, lane_id: str) -> str:
+    rows = s.lane_rows
+    return "".join(
+        svg.bar("L", t, s.run_id, 0.0, rows.bar_h, tip(s, t))
+        for t in s.model.tasks.values()
+        if t["lane"] == lane_id
+    )
+
+
+def lane_chart_body(s: Scene) -> Markup:
+    """The lane chart's content (labels, the SVG, kill marks): new lanes redraw it."""
+    m, rows = s.model, s.lane_rows
+    lanes = list(m.lanes.values())
+    if m.info.lane_density:
+        paths = []
+        for i, lane in enumerate(lanes):
+            fl, ru = s.columns(*m.lane_series[lane["id"]])
+            full = max(max(fl, default=0.0), 1.0)
+            paths.append(svg.density_paths(fl, ru, rows.y(i), rows.bar_h, full, 1.0))
+        # Density strips are in chart units (redrawn as they grow); the kill lines in ms.
+        inner = f'<g class="density">{"".join(paths)}</g>'
+        timed = svg.kill_lines(m.kills, rows.height)
+    else:
+        timed = "".join(
+            f'<g id="Llane-{s.run_id}-{lane["id"]}" transform="translate(0,{rows.y(i):g})">'
+            f"{lane_bars(s, lane['id'])}</g>"
+            for i, lane in enumerate(lanes)
+        )
+        timed += svg.kill_lines(m.kills, rows.height)
+        inner = ""
+    inner += f'<g class="timescale" id="lscale-{s.run_id}" transform="{s.timescale}">{timed}</g>'
+    return macro("lane_chart_body", s.run_id, lanes, rows, Markup(inner), _kill_marks(s))
+
+
+def _kill_marks(s: Scene) -> list[dict[str, Any]]:
+    return [
+        {"pid": k["pid"], "left": 100 * max(float(k["t_s"]), 0.0) / s.span}
+        for k in s.model.kills
+        if s.span > 0
+    ]
+
+
+def lane_chart(s: Scene) -> Markup:
+    return macro("lane_chart", s.run_id, s.model.info, lane_chart_body(s))
+
+
+def task_chart_body(s: Scene) -> Markup:
+    m, rows = s.model, s.task_rows
+    if m.info.task_density:
+        paths = "".join(
+            svg.density_paths(
+                *s.columns(fl, ru), rows.y(i), rows.bar_h, float(m.per_row), float(m.per_row)
+            )
+            for i, (fl, ru) in enumerate(m.row_series)
+        )
+        inner = f'<g class="density">{paths}</g>'
+        label = f"{m.per_row:,} tasks per row"
+    else:
+        bars = "".join(
+            svg.bar("T", t, s.run_id, rows.y(t["id"]), rows.bar_h, tip(s, t))
+            for t in m.tasks.values()
+        )
+        inner = (
+            f'<g class="timescale" id="tscale-{s.run_id}" transform="{s.timescale}">'
+            f'<g id="Trows-{s.run_id}">{bars}</g></g>'
+        )
+        label = "one row per task"
+    return macro("task_chart_body", s.run_id, m.info.tasks_requested, rows, Markup(inner), label)
+
+
+def task_chart(s: Scene) -> Markup:
+    return macro("task_chart", s.run_id, task_chart_body(s))
+
+
+def axis(s: Scene, oob: bool = False) -> Markup:
+    return macro("axis", s.run_id, geometry.axis_ticks(s.span), oob)
+
+
+def clip(s: Scene) -> Markup:
+    """The run's own defs: the clip at "now" and the hatching that undoes the time scale."""
+    return macro("clip", s.run_id, s.clip_ms, s.hatch)
+
+
+# --- over time --------------------------------------------------------------------------------
+
+
+def lines_points(s: Scene) -> tuple[float, str, str]:
+    """The scale's top, and the points of tasks in flight and tasks running."""
+    fl, ru = s.curves
+    top = geometry.nice_ceiling(max(max(fl, default=0.0), 1.0))
+    return top, svg.points(fl, LINES_H, top), svg.points(ru, LINES_H, top)
+
+
+def lines(s: Scene) -> Markup:
+    top, flight, running = lines_points(s)
+    return macro("lines", s.run_id, LINES_H, f"{top:g}", flight, running)
+
+
+def cpu_points(s: Scene) -> list[str]:
+    """Per core, its CPU % averaged per column of half the resolution."""
+    samples, span = s.model.samples, s.span
+    cores = len(samples[0]["cpu_percent"]) if samples else 0
+    n_cols = COLUMNS // 2
+    # Up to the last sample, not to "now": a line goes as far as what was measured.
+    last = samples[-1]["t_s"] if samples else 0.0
+    shown = geometry.columns_until(last, span, n_cols)
+    out = []
+    for c in range(cores):
+        cols: list[list[float]] = [[] for _ in range(n_cols)]
+        for x in samples:
+            # A sample measures the interval that ends at its time: the column that holds it.
+            i = min(max(math.ceil(x["t_s"] / span * n_cols) - 1, 0), n_cols - 1) if span else 0
+            cols[i].append(x["cpu_percent"][c])
+        vals: list[float] = []
+        last = math.nan
+        for col in cols[:shown]:
+            last = sum(col) / len(col) if col else last  # a column without a sample: carry on
+            vals.append(last)
+        out.append(svg.points(vals, CPU_H, 100, n_cols))
+    return out
+
+
+def cpu(s: Scene) -> Markup:
+    return macro("cpu", s.run_id, CPU_H, cpu_points(s))

@@ -1,0 +1,77 @@
+"""One moment of a run: its model, "now" and the time axis it is drawn on.
+
+Every panel (``server.render.panels``) and chart (``server.render.charts``) renders a
+:class:`Scene`; a frame (``server.render.frames``) is the difference between two of them.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from server.render import geometry, svg
+from server.render.geometry import COLUMNS, Rows
+from server.render.model import RunModel
+from server.render.series import Series
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Why a run that has not started waits (from the run manager, not from its log)."""
+
+    position: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Scene:
+    model: RunModel
+    now: float  # seconds since the run started (its wall time once finished)
+    span: float  # the time axis
+    compare: bool = False  # drawn in a stack of runs: lower lane rows
+    queue: Queue = Queue()
+
+    @property
+    def run_id(self) -> str:
+        return self.model.info.id
+
+    @functools.cached_property
+    def curves(self) -> tuple[list[float], list[float]]:
+        """Tasks in flight and tasks running per elapsed column (computed once per scene)."""
+        return self.columns(self.model.flight, self.model.running)
+
+    def columns(self, flight: Series, running: Series) -> tuple[list[float], list[float]]:
+        end = self.span if self.model.finished else min(self.now, self.span)
+        n = geometry.columns_until(end, self.span)
+        t = self.span * n / COLUMNS
+        return flight.averages(t, n), running.averages(t, n)
+
+    @property
+    def lane_rows(self) -> Rows:
+        return geometry.lane_rows(len(self.model.lanes), self.compare)
+
+    @property
+    def task_rows(self) -> Rows:
+        return geometry.task_rows(self.model.info.tasks_requested)
+
+    @property
+    def clip_ms(self) -> str:
+        """Where "now" is, in the bars' ms: live bars are clipped there."""
+        return svg.ms((self.span if self.model.finished else self.now) + 0.001)  # from x=-1
+
+    @property
+    def timescale(self) -> str:
+        return geometry.timescale(self.span)
+
+    @property
+    def hatch(self) -> str:
+        return geometry.hatch_transform(self.span)
+
+
+def scene(
+    model: RunModel, now: float, *, span: float | None = None, queue: Queue = Queue()
+) -> Scene:
+    """The run at ``now``, on its own time axis unless ``span`` is given (a shared one)."""
+    if span is None:
+        span = model.wall_s or geometry.live_span(now)
+    return Scene(model, now, span, queue=queue)
