@@ -9,11 +9,11 @@ from bs4 import BeautifulSoup
 
 from server.executors import EXECUTORS, spoken, takes_options
 from server.lab.executors import Asyncio, Processes, Threads
+from server.render.prose import run_title
 from server.serverlab.load import ServerLoad
 from server.serverlab.options import ServerOptions
 from server.settings import Settings
 from server.spec import Limits, describe_executor, make_spec
-from server.render.prose import run_title
 from server.web.pages import TEMPLATES, stored_context
 
 
