@@ -35,7 +35,9 @@ browser:
 	    exit 1; \
 	  fi; }
 
+# mypy first (strict, as [tool.mypy] in pyproject.toml says): a type error fails the target.
 test: install browser
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 test-fast: install
@@ -45,10 +47,9 @@ bench: install
 	$(PY) -m bench
 
 lint: install
-	$(PY) -m pip install --quiet -e '.[test,servers,dev]'
 	$(VENV)/bin/ruff check server experiments tests bench
 	$(VENV)/bin/ruff format --check server experiments tests bench
-	$(VENV)/bin/mypy
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache test-artifacts

@@ -12,7 +12,7 @@ import pkgutil
 from experiments import cpu
 from experiments.registry import InvalidParameter, Param, Workload, get, visible, workload
 
-_NOT_WORKLOADS = {"registry", "probe", "lessons"}
+_NOT_WORKLOADS = {"registry", "probe", "document", "lessons"}
 
 for _info in pkgutil.iter_modules(__path__):
     if _info.name not in _NOT_WORKLOADS:

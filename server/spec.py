@@ -93,6 +93,7 @@ def _int(name: str, raw: object, lo: int, hi: int) -> int:
     try:
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise ValueError
+        # raw may be any object: int() raises TypeError for what it cannot convert (caught below).
         value: int = int(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise InvalidParameter(name, f"{raw!r} is not {allowed}") from None

@@ -15,6 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from experiments.document import RunDocument
 from server.types import RunStatus
 
 #: The error given to runs that were still pending or running when the server last stopped.
@@ -62,12 +63,12 @@ SUMMARY_COLUMNS = (
 JSON_COLUMNS = frozenset({"params", "metrics"})
 
 
-def pack(document: dict[str, Any]) -> bytes:
+def pack(document: RunDocument) -> bytes:
     return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
 
 
-def unpack(blob: bytes) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(zlib.decompress(blob))
+def unpack(blob: bytes) -> RunDocument:
+    document: RunDocument = json.loads(zlib.decompress(blob))
     return document
 
 
@@ -83,7 +84,7 @@ class Store:
         self._db.executescript(SCHEMA)
         self._fail_interrupted()
 
-    def save(self, document: dict[str, Any]) -> None:
+    def save(self, document: RunDocument) -> None:
         """Insert or replace one run document."""
         row = (
             document["id"],
@@ -113,7 +114,7 @@ class Store:
                 row,
             )
 
-    def get(self, run_id: str) -> dict[str, Any] | None:
+    def get(self, run_id: str) -> RunDocument | None:
         """The full run document, or None."""
         with self._lock:
             row = self._db.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()

@@ -12,7 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-Doc = Mapping[str, Any]
+from experiments.document import RunDocument
+
+#: What a verdict reads: a finished run document.
+Doc = RunDocument
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,10 @@ def speedup(base: Doc, other: Doc) -> float:
 
 
 def metric(doc: Doc, name: str) -> float:
-    return float(doc["metrics"].get(name) or 0.0)
+    """A metric by name, 0.0 where the run has none (``None``, or not measured for its executor)."""
+    metrics: Mapping[str, object] = doc["metrics"]
+    value = metrics.get(name)
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def results(doc: Doc) -> list[Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
-from typing import Any
 
+from experiments.document import Task
 from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict
 from experiments.loop_blocker import BLOCKER
 
@@ -19,7 +19,7 @@ BLOCKING, AWAIT, THREAD = (
 MODE = {BLOCKING: (0, "time_sleep"), AWAIT: (1, "asyncio_sleep"), THREAD: (2, "to_thread")}
 
 
-def _task(doc: Doc, task_id: int) -> Mapping[str, Any]:
+def _task(doc: Doc, task_id: int) -> Task:
     return next(t for t in doc["tasks"] if t["id"] == task_id)
 
 

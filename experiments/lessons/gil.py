@@ -19,11 +19,11 @@ def slices_ms(doc: Doc) -> list[float]:
 
 def cpu_share(doc: Doc) -> float:
     """The average, over tasks, of CPU time / time in flight: how much of its life a thread ran."""
-    shares = [
-        t["cpu_s"] / (t["end_s"] - t["start_s"])
-        for t in doc["tasks"]
-        if t.get("cpu_s") is not None and t.get("end_s") is not None and t["end_s"] > t["start_s"]
-    ]
+    shares = []
+    for t in doc["tasks"]:
+        cpu, end = t.get("cpu_s"), t.get("end_s")
+        if cpu is not None and end is not None and end > t["start_s"]:
+            shares.append(cpu / (end - t["start_s"]))
     return sum(shares) / len(shares) if shares else 0.0
 
 

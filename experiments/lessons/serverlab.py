@@ -8,16 +8,17 @@ latency and throughput.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
+from experiments.document import ExecutorInfo
 from experiments.lessons.base import Doc, metric
 
 UVICORN = {"setup": "uvicorn"}
 MIB = 1024 * 1024
 
 
-def info(doc: Doc) -> dict[str, Any]:
-    return dict(doc.get("executor_info") or {})
+def info(doc: Doc) -> ExecutorInfo:
+    info: ExecutorInfo = doc.get("executor_info") or {}
+    return info.copy()
 
 
 def served(doc: Doc) -> Counter[int]:

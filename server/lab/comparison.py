@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from experiments.document import RunDocument
 from experiments.lessons import Lesson
 from server.lab import outside
 from server.lab.run import Run
@@ -51,7 +53,7 @@ class Comparison:
         }
 
 
-def run_summary(label: str, doc: dict[str, Any]) -> dict[str, Any]:
+def run_summary(label: str, doc: RunDocument) -> dict[str, Any]:
     return {
         "id": doc["id"],
         "label": label,
@@ -66,7 +68,7 @@ def run_summary(label: str, doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def judge(lesson: Lesson, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def judge(lesson: Lesson, docs: Mapping[str, RunDocument]) -> dict[str, Any]:
     """Run the lesson's verdict function; runs that did not finish are said, not judged."""
     unfinished = [f"{label} ({d['status']})" for label, d in docs.items() if d["status"] != "done"]
     if unfinished:
@@ -84,7 +86,7 @@ def judge(lesson: Lesson, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"text": _with_outside_load(v.text, docs), "facts": v.facts}
 
 
-def _with_outside_load(text: str, docs: dict[str, dict[str, Any]]) -> str:
+def _with_outside_load(text: str, docs: Mapping[str, RunDocument]) -> str:
     """The verdict, plus a word on other programs' load if it took room from one of the runs (the
     run it took the most from, if several)."""
     said = []

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import experiments
 from experiments import probe as workload_probe
 from experiments.cpu import loops_per_ms, set_loops_per_ms
+from experiments.document import ExecutorInfo, Kill, Metrics
 from experiments.registry import Number, Workload
 from server.lab.lifeline import close_inherited_sockets, signal_on_parent_death
 from server.lab.probe import Record, TaskCancelled, TaskProbe, describe_error, plain
@@ -184,15 +185,15 @@ class Executor:
         """Processes whose memory belongs to this run, besides the lab's own."""
         return []
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ExecutorInfo:
         return {}
 
-    def kills(self) -> list[dict[str, Any]]:
+    def kills(self) -> list[Kill]:
         """Workers this executor killed on purpose so far, ``[{"pid", "t_s"}]`` on the run's
         clock (the server lab's fault demo); they travel with the run's samples."""
         return []
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> Metrics:
         """Metrics only this executor can measure, added to the run's."""
         return {}
 
@@ -292,7 +293,7 @@ class Processes(Executor):
     def lane_namer(self) -> LaneNamer:
         return lane_namer(LaneKind.PROCESS, "worker")
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ExecutorInfo:
         return {"start_method": self.start_method}
 
     def pids(self) -> list[int]:
@@ -374,7 +375,7 @@ class Asyncio(Executor):
     def lane_namer(self) -> LaneNamer:
         return lane_namer(LaneKind.LOOP, "event loop", numbered=False)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ExecutorInfo:
         return {"awaitable": self.batch.workload.afn is not None}
 
     def run(self) -> None:

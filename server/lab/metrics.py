@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from experiments.document import Metrics, Sample
 
 Interval = tuple[float, float]
 
@@ -94,8 +95,8 @@ def occupancy(intervals: Iterable[Interval], t0: float, t1: float, bins: int) ->
 
 
 def summarize(
-    timelines: Sequence[Timeline], wall: float, samples: Sequence[dict[str, Any]] = ()
-) -> dict[str, float | int | None]:
+    timelines: Sequence[Timeline], wall: float, samples: Sequence[Sample] = ()
+) -> Metrics:
     in_flight = [(t.start, t.end) for t in timelines]
     running = [iv for t in timelines for iv in t.running]
     busy = [

@@ -99,6 +99,8 @@ class Recorder:
         new_lanes: list[Lane] = []
         changed: dict[int, TaskState] = {}
         inbox, tasks = self._inbox, self.tasks
+        # A record is a tuple of objects (``server.lab.probe.Record``): its kind says what its
+        # fields are, which a type checker cannot follow, hence the ignores here and in ``_end``.
         while inbox:
             rec = inbox.popleft()
             kind, task_id = rec[0], cast(int, rec[1])  # every record's second field is its task id

@@ -8,13 +8,16 @@ in the shape :meth:`server.lab.run.Run._set_status` gives it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
+from experiments.document import RunDocument, StatusMessage
 from server.lab.runlog import RunLog
 from server.types import EventName
 
+T = TypeVar("T")
 
-def replay_log(document: dict[str, Any]) -> RunLog:
+
+def replay_log(document: RunDocument) -> RunLog:
     log = RunLog()
     for lane in document.get("lanes") or ():
         log.append(EventName.LANE, _const(lane))
@@ -22,21 +25,17 @@ def replay_log(document: dict[str, Any]) -> RunLog:
         log.append(EventName.TASK, _const(task))
     for sample in document.get("samples") or ():
         log.append(EventName.SAMPLE, _const(sample))
-    log.append(
-        EventName.STATUS,
-        _const(
-            {
-                "id": document["id"],
-                "status": document["status"],
-                "error": document.get("error"),
-                "wall_s": document.get("wall_s"),
-                "metrics": document.get("metrics") or {},
-            }
-        ),
-    )
+    status: StatusMessage = {
+        "id": document["id"],
+        "status": document["status"],
+        "error": document.get("error"),
+        "wall_s": document.get("wall_s"),
+        "metrics": document.get("metrics") or {},
+    }
+    log.append(EventName.STATUS, _const(status))
     log.close()
     return log
 
 
-def _const(data: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+def _const(data: T) -> Callable[[], T]:
     return lambda: data

@@ -16,14 +16,26 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from time import perf_counter_ns
-from typing import Any
+from typing import TypedDict
 
 import experiments
+from experiments.document import (
+    ExecutorInfo,
+    Host,
+    Lane,
+    Metrics,
+    RunDocument,
+    RunHead,
+    Sample,
+    StatusMessage,
+    Task,
+)
 from server.lab import runner
 from server.lab.executors import CPUS, Batch, Executor
 from server.lab.metrics import Timeline, summarize
 from server.lab.outside import OutsideLoad
-from server.lab.recorder import Lane, Recorder, TaskState
+from server.lab.recorder import Lane as LaneState
+from server.lab.recorder import Recorder, TaskState
 from server.lab.runlog import RunLog
 from server.lab.sampler import INTERVAL_S, Sampler
 from server.lab.spec import RunSpec
@@ -66,7 +78,7 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def host_info(start_method: str | None = None) -> dict[str, Any]:
+def host_info(start_method: str | None = None) -> Host:
     is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     return {
         "cpus": CPUS,
@@ -83,7 +95,7 @@ def _s(ns: int, t0: int) -> float:
     return round((ns - t0) / 1e9, 6)
 
 
-def task_view(task: TaskState, t0: int, n_iv: int, ended: bool) -> dict[str, Any]:
+def task_view(task: TaskState, t0: int, n_iv: int, ended: bool) -> Task:
     """A task as the run document shows it, as it was when it had ``n_iv`` interval bounds."""
     iv = task.intervals
     running = [[_s(iv[k], t0), _s(iv[k + 1], t0)] for k in range(0, n_iv, 2)]
@@ -100,7 +112,7 @@ def task_view(task: TaskState, t0: int, n_iv: int, ended: bool) -> dict[str, Any
     }
 
 
-def lane_view(lane: Lane) -> dict[str, Any]:
+def lane_view(lane: LaneState) -> Lane:
     return {
         "id": lane.id,
         "kind": lane.kind.value,
@@ -108,6 +120,16 @@ def lane_view(lane: Lane) -> dict[str, Any]:
         "tid": lane.tid,
         "label": lane.label,
     }
+
+
+class _Body(TypedDict):
+    """The tasks' part of the run document, which :meth:`Run.document` keeps until the log grows."""
+
+    tasks_started: int
+    lanes: list[Lane]
+    tasks: list[Task]
+    metrics: Metrics
+    samples: list[Sample]
 
 
 class Run:
@@ -123,7 +145,7 @@ class Run:
             datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         )
         self.log = RunLog()
-        self.samples: list[dict[str, Any]] = []
+        self.samples: list[Sample] = []
         self._kills_sent = 0
         self.t0_ns: int | None = None
         #: CPU that other programs used during the run, in cores (see ``server.lab.outside``).
@@ -139,7 +161,7 @@ class Run:
         self._executor: Executor | None = None
         self._recorder: Recorder | None = None
         #: The tasks' part of :meth:`document`, with the log position it was built at.
-        self._body: tuple[int, dict[str, Any]] | None = None
+        self._body: tuple[int, _Body] | None = None
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -261,7 +283,7 @@ class Run:
         lanes, tasks = self._recorder.drain()
         self._log_changes(lanes, tasks)
 
-    def _log_changes(self, lanes: list[Lane], tasks: list[TaskState]) -> None:
+    def _log_changes(self, lanes: list[LaneState], tasks: list[TaskState]) -> None:
         t0, log = self.t0_ns, self.log
         assert t0 is not None  # both callers run after the clock origin is set
         for lane in lanes:
@@ -274,7 +296,7 @@ class Run:
         if lanes or tasks:
             log.notify()
 
-    def _add_sample(self, sample: dict[str, Any], executor: Executor) -> None:
+    def _add_sample(self, sample: Sample, executor: Executor) -> None:
         kills = executor.kills()
         if len(kills) > self._kills_sent:  # a worker killed since the last sample (fault demo)
             sample["kills"], self._kills_sent = kills[self._kills_sent :], len(kills)
@@ -288,7 +310,7 @@ class Run:
 
     def _set_status(self, status: RunStatus, error: str | None = None) -> None:
         self.status, self.error = status, error
-        snapshot: dict[str, Any] = {"id": self.id, "status": status.value, "error": error}
+        snapshot: StatusMessage = {"id": self.id, "status": status.value, "error": error}
         if status.finished:
             snapshot["wall_s"] = self.wall_s
             snapshot["metrics"] = self.metrics()
@@ -311,7 +333,7 @@ class Run:
         return sorted(self._recorder.tasks.values(), key=lambda t: t.id) if self._recorder else []
 
     @property
-    def lanes(self) -> list[Lane]:
+    def lanes(self) -> list[LaneState]:
         return list(self._recorder.lanes.values()) if self._recorder else []
 
     @property
@@ -321,7 +343,7 @@ class Run:
         end = self.end_ns if self.end_ns is not None else perf_counter_ns()
         return round((end - self.t0_ns) / 1e9, 6)
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> Metrics:
         t0 = self.t0_ns
         wall = self.wall_s
         extra = self._executor.metrics() if self._executor else {}
@@ -346,10 +368,10 @@ class Run:
             )
         return {**summarize(timelines, wall, self.samples), **extra}
 
-    def head(self) -> dict[str, Any]:
+    def head(self) -> RunHead:
         """The run document without its tasks, lanes, samples and metrics: cheap at any size."""
         spec = self.spec
-        executor_info = self._executor.describe() if self._executor else {}
+        executor_info: ExecutorInfo = self._executor.describe() if self._executor else {}
         return {
             "id": self.id,
             "workload": spec.workload.id,
@@ -366,7 +388,7 @@ class Run:
             "executor_info": executor_info,
         }
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> RunDocument:
         """The run document (CONTRACT.md): complete when finished, partial while running.
 
         What it says about tasks only changes when the run logs something, so that part is kept
@@ -376,7 +398,7 @@ class Run:
         if self._body is None or self._body[0] != position:
             t0 = self.t0_ns or 0
             tasks = self.tasks
-            body = {
+            body: _Body = {
                 "tasks_started": len(tasks),
                 "lanes": [lane_view(lane) for lane in self.lanes],
                 "tasks": [task_view(t, t0, len(t.intervals), t.ended) for t in tasks],

@@ -10,19 +10,23 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
+from experiments.document import Lane, Sample, StatusMessage, Task
 from server.types import EventName
 
 T = TypeVar("T")
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
+#: What a message holds; its event says which.
+Payload = Lane | Task | Sample | StatusMessage
+
 
 class Message:
     __slots__ = ("_data", "_json", "_render", "event", "id")
 
-    def __init__(self, id: int, event: EventName, render: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, id: int, event: EventName, render: Callable[[], Payload]) -> None:
         self.id = id
         self.event = event
         self._render = render
@@ -31,8 +35,10 @@ class Message:
 
     @property
     def data(self) -> dict[str, Any]:
+        """The payload, untyped: its shape depends on :attr:`event`, which readers dispatch on
+        and a type checker cannot follow (writers are held to :data:`Payload`)."""
         if self._data is None:
-            self._data = self._render()
+            self._data = cast(dict[str, Any], self._render())
         return self._data
 
     @property
@@ -79,7 +85,7 @@ class RunLog(Log[Message]):
     def messages(self) -> list[Message]:
         return self.items
 
-    def append(self, event: EventName, render: Callable[[], dict[str, Any]]) -> Message:
+    def append(self, event: EventName, render: Callable[[], Payload]) -> Message:
         msg = Message(len(self.items) + 1, event, render)
         self.items.append(msg)
         return msg

@@ -27,6 +27,7 @@ from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any
 
+from experiments.document import ExecutorInfo
 from server.lab.executors import Executor
 from server.lab.lifeline import close_inherited_sockets, signal_on_parent_death
 from server.lab.probe import Record
@@ -64,7 +65,7 @@ class Isolated(Executor):
     def lane_namer(self) -> LaneNamer:
         return self.inner.lane_namer()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ExecutorInfo:
         return {**self.inner.describe(), "runner_pid": self._proc.pid if self._proc else None}
 
     def pids(self) -> list[int]:

@@ -9,6 +9,8 @@ from typing import Any
 
 import psutil
 
+from experiments.document import Sample
+
 INTERVAL_S = 0.1
 
 
@@ -24,7 +26,7 @@ class Sampler:
         self._procs: dict[int, psutil.Process] = {}
         self._last = psutil.cpu_times(percpu=True)
 
-    def sample(self) -> dict[str, Any]:
+    def sample(self) -> Sample:
         now = psutil.cpu_times(percpu=True)
         percents = [_busy_percent(a, b) for a, b in zip(self._last, now, strict=False)]
         self._last = now

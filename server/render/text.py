@@ -7,21 +7,20 @@ the lane was idle; ``x`` marks a slice where a task failed or was cancelled.
 
 from __future__ import annotations
 
-from typing import Any
-
+from experiments.document import RunDocument
 from server.lab.metrics import occupancy
 
 RUN, WAIT, IDLE, BAD = "█", "▒", "·", "x"
 
 
-def gantt_rows(doc: dict[str, Any], width: int = 60) -> list[tuple[str, str]]:
+def gantt_rows(doc: RunDocument, width: int = 60) -> list[tuple[str, str]]:
     wall = doc.get("wall_s") or 0.0
     rows = []
     for lane in doc["lanes"]:
         tasks = [t for t in doc["tasks"] if t["lane"] == lane["id"]]
         spans = [(t["start_s"], t["end_s"] if t["end_s"] is not None else wall) for t in tasks]
         busy = occupancy(spans, 0.0, wall, width)
-        ran = occupancy([tuple(iv) for t in tasks for iv in t["running"]], 0.0, wall, width)
+        ran = occupancy([(s, e) for t in tasks for s, e in t["running"]], 0.0, wall, width)
         bad = occupancy(
             [
                 (s, e)
@@ -48,7 +47,7 @@ def _mib(n: int | None) -> str:
     return f"{n / 2**20:.0f} MiB" if n else "n/a"
 
 
-def _server_lines(doc: dict[str, Any]) -> list[str]:
+def _server_lines(doc: RunDocument) -> list[str]:
     """A server run's command, endpoint and client-side figures (requests, latency, throughput)."""
     info, m = doc.get("executor_info") or {}, doc["metrics"]
     if doc.get("executor") != "server" or "requests_ok" not in m:
@@ -64,7 +63,7 @@ def _server_lines(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(doc: dict[str, Any], width: int = 60) -> str:
+def render(doc: RunDocument, width: int = 60) -> str:
     m = doc["metrics"]
     tasks = doc["tasks"]
     counts = {s: sum(t["status"] == s for t in tasks) for s in ("ok", "error", "cancelled")}

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import httpx
 
 from experiments.cpu import loops_per_ms
+from experiments.document import ExecutorInfo, Kill, Metrics
 from server.lab.executors import CPUS, Batch, Executor
 from server.lab.recorder import LaneNamer
 from server.serverlab.handler import LOOPS_ENV
@@ -273,11 +274,11 @@ class ServerLoad(Executor):
 
     # --- what the run document shows -------------------------------------------------------------
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ExecutorInfo:
         t0, o = self.batch.t0_ns, self.options
         with self._lock:
             ready = sorted(self._ready.items(), key=lambda kv: kv[1])
-        info: dict[str, Any] = {
+        info: ExecutorInfo = {
             **o.describe(),
             "interface": self.setup.interface,
             "command": self.setup.shown(self.batch.workers),
@@ -292,15 +293,15 @@ class ServerLoad(Executor):
             info.pop("threads")
         return info
 
-    def kills(self) -> list[dict[str, Any]]:
+    def kills(self) -> list[Kill]:
         t0 = self.batch.t0_ns
         return [{"pid": p, "t_s": _s(ns, t0)} for p, ns in list(self._kills)]
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> Metrics:
         with self._lock:
             client = list(self._client)
         ok = sorted((r - s) / 1e9 for s, r, good in client if good)
-        out: dict[str, Any] = {
+        out: Metrics = {
             "requests_ok": len(ok),
             "requests_failed": sum(1 for *_, good in client if not good),
             "latency_p50_s": round(percentile(ok, 0.5), 6),

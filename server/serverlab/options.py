@@ -8,9 +8,10 @@ options say which server, which kind of endpoint, and how the load is applied.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
+from experiments.document import ExecutorInfo
 from experiments.registry import InvalidParameter, Param
 from server.serverlab.setups import SETUPS
 
@@ -40,8 +41,15 @@ class ServerOptions:
     def in_flight(self, tasks: int) -> int:
         return min(tasks, self.concurrency or MAX_CONCURRENCY)
 
-    def describe(self) -> dict[str, Any]:
-        return asdict(self)
+    def describe(self) -> ExecutorInfo:
+        return {
+            "setup": self.setup,
+            "endpoint": self.endpoint,
+            "concurrency": self.concurrency,
+            "threads": self.threads,
+            "kill_at_ms": self.kill_at_ms,
+            "http2": self.http2,
+        }
 
 
 #: The integer options and their inclusive bounds.

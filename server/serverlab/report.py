@@ -32,10 +32,10 @@ class Reporter:
         return cls(int(raw) if raw.isdigit() else None)
 
     def __call__(self, record: tuple[object, ...] | list[object]) -> None:
-        if self._sock is None:
+        if self._sock is None or self._addr is None:
             return
         with contextlib.suppress(OSError):  # the lab has gone: the server is about to be stopped
-            self._sock.sendto(json.dumps(record).encode(), self._addr)  # type: ignore[arg-type]
+            self._sock.sendto(json.dumps(record).encode(), self._addr)
 
 
 class Listener:
