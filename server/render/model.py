@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from experiments.document import Kill, RunDocument
 from server.lab.replay import replay_log
 from server.lab.runlog import Message
 from server.render import geometry
@@ -128,7 +129,7 @@ class RunModel:
                 ch.status = True
         return ch
 
-    def add_kills(self, kills: Iterable[Doc]) -> None:
+    def add_kills(self, kills: Iterable[Kill]) -> None:
         """Kills known from a stored document's ``executor_info`` (runs stored before kills
         travelled with the samples)."""
         if not self.kills:
@@ -161,7 +162,7 @@ class RunModel:
             ch.ended[tid] = None
 
 
-def from_document(info: RunInfo, doc: Doc) -> RunModel:
+def from_document(info: RunInfo, doc: RunDocument) -> RunModel:
     """The model of a run read back from the store: its log replayed and folded."""
     model = RunModel(info)
     model.fold(replay_log(doc).messages)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from sse_starlette import EventSourceResponse
 
 import experiments
+from experiments.document import RunDocument
 from experiments.registry import InvalidParameter
 from server.executors import EXECUTORS, spoken, takes_options
 from server.lab.executors import Sequential
@@ -84,7 +85,7 @@ def _not_found(run_id: str) -> HTTPException:
     return HTTPException(404, f"no run with id {run_id!r}")
 
 
-def live_document(manager: RunManager, run: Run) -> dict[str, Any]:
+def live_document(manager: RunManager, run: Run) -> RunDocument:
     doc = run.document()
     position = manager.queue_position(run.id)
     if position is not None:

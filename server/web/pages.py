@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sse_starlette import EventSourceResponse
 
 import experiments
+from experiments.document import RunDocument
 from experiments.registry import InvalidParameter
 from server.executors import EXECUTORS, takes_options
 from server.lab.executors import Threads
@@ -110,7 +111,7 @@ def live_context(broker: Broker) -> dict[str, Any]:
     )
 
 
-def stored_context(doc: Mapping[str, Any]) -> dict[str, Any]:
+def stored_context(doc: RunDocument) -> dict[str, Any]:
     model: RunModel = from_document(run_info(doc), doc)
     return run_context(scene(model, float(doc.get("wall_s") or 0.0)), doc)
 
@@ -210,7 +211,7 @@ async def start_run(
     return TEMPLATES.TemplateResponse(request, "partials/_started.html", ctx, status_code=201)
 
 
-async def _stored(store: Store, run_id: str) -> dict[str, Any]:
+async def _stored(store: Store, run_id: str) -> RunDocument:
     doc = await off_loop(store.get, run_id)
     if doc is None:
         raise HTTPException(404, f"no run with id {run_id!r}")

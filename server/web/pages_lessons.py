@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from experiments.document import RunDocument
 from experiments.lessons import LESSONS, Lesson
 from server.lab.comparison import Comparison
 from server.manager import QueueFull, ReadOnly, RunManager
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 POLL = "700ms"
 
 
-def _stored_entry(label: str, doc: Mapping[str, Any]) -> Entry:
+def _stored_entry(label: str, doc: RunDocument) -> Entry:
     return Entry(label, from_document(run_info(doc), doc), float(doc.get("wall_s") or 0.0))
 
 
