@@ -55,7 +55,7 @@ def table(rows: list[Row]) -> str:
             _fmt(r.bare_median, r.unit),
             _fmt(r.lab_median, r.unit),
             _fmt(r.ratio, "x"),
-            f"<= {r.goal:g}" if r.goal is not None else "-",
+            f"{'>=' if r.at_least else '<='} {r.goal:g}" if r.goal is not None else "-",
             r.verdict,
         )
         for r in rows

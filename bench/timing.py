@@ -24,6 +24,8 @@ class Row:
     extra: dict[str, list[float]] = field(default_factory=dict)
     #: The goal bounds the lab figure itself (a latency, a count), not the lab/bare ratio.
     absolute: bool = False
+    #: The goal is a least value (watched parallelism against unwatched), not a most.
+    at_least: bool = False
 
     def add_extra(self, name: str, value: float) -> None:
         if value != value:  # NaN: nothing was measured (and JSON has no NaN)
@@ -48,7 +50,8 @@ class Row:
         value = self.lab_median if self.absolute else self.ratio
         if self.goal is None or value is None:
             return "info"
-        return "PASS" if value <= self.goal else "MISS"
+        met = value >= self.goal if self.at_least else value <= self.goal
+        return "PASS" if met else "MISS"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class Row:
             "ratio": _round(self.ratio, 4),
             "goal": self.goal,
             "goal_on": "lab" if self.absolute else "ratio",
+            "goal_is": "at least" if self.at_least else "at most",
             "verdict": self.verdict,
             "note": self.note,
             "extra": {k: round(statistics.median(v), 6) for k, v in self.extra.items() if v},

@@ -34,7 +34,12 @@ class Settings(BaseSettings):
         description="run sequential, thread and asyncio runs in a process of their own, so that"
         " the dashboard's own work never holds the GIL their tasks need",
     )
-    frame_interval_s: float = Field(0.1, ge=0.02, le=1.0, description="how often pages get a frame")
+    frame_interval_s: float = Field(
+        0.1, ge=0.02, le=1.0, description="how soon pages see a task start or end, at most"
+    )
+    still_frame_s: float = Field(
+        0.25, ge=0.02, le=2.0, description="how often pages get a frame while only time passes"
+    )
     assets_dir: Path = Field(
         Path(__file__).resolve().parent.parent / "node_modules",
         description="where npm installed the front-end libraries (htmx)",

@@ -20,6 +20,7 @@ from server.render import frames
 from server.render.model import RunModel
 from server.render.prose import run_info
 from server.render.scene import Queue, Scene, scene
+from server.types import EventName
 from server.web import sse
 
 #: Brokers of finished runs kept for pages that open them soon after.
@@ -35,9 +36,19 @@ def elapsed(run: Run) -> float:
 
 
 class Broker:
-    def __init__(self, run: Run, manager: RunManager) -> None:
+    """A run's frames. A frame follows as soon as something happened (a task started or ended,
+    a lane appeared, the status changed), at most one per ``interval_s``; while only time passes
+    (bars growing, counters counting), one per ``still_s``. Every frame costs a watching browser
+    the same few milliseconds of work whatever it holds, on the machine whose cores the run
+    needs, so frames that only move the clock are the ones to spare."""
+
+    def __init__(self, run: Run, manager: RunManager, still_s: float = 0.25) -> None:
         self.run = run
         self._manager = manager
+        self.still_s = still_s
+        #: Messages received and not yet drawn (the model holds exactly what frames have drawn).
+        self._waiting: list[Message] = []
+        self._received = 0
         self.model = RunModel(run_info(run.head()))
         #: Frames as SSE messages; frame n has the id n.
         self.frames: Log[bytes] = Log()
@@ -54,25 +65,48 @@ class Broker:
         run_id = self.run.id
         return Queue(self._manager.queue_position(run_id), self._manager.waiting_for(run_id))
 
-    def step(self, messages: Sequence[Message]) -> None:
-        """Fold ``messages`` in and add the frame that draws them (and the time that passed)."""
-        changes = self.model.fold(messages)
+    def step(self, messages: Sequence[Message], *, now: bool = False) -> None:
+        """Take ``messages`` in; if a frame is due (or ``now``), fold what waits and add the
+        frame that draws it, with the time that passed."""
+        fresh = [m for m in messages if m.id > self._received]
+        if fresh:
+            self._received = fresh[-1].id
+            self._waiting.extend(fresh)
+        t = elapsed(self.run)
+        queue = self._queue()
+        still = not self._eventful() and (self._shown.status[1:] == (queue.position, queue.reason))
+        if not now and still and t - self._shown.now < self.still_s:
+            return
+        batch, self._waiting = self._waiting, []
+        changes = self.model.fold(batch)
         if not changes and self.model.finished:
             return
-        s = scene(self.model, elapsed(self.run), queue=self._queue())
+        s = scene(self.model, t, queue=queue)
         html, self._shown = frames.delta(s, changes, self._shown)
         self.scene = s
         self.frames.add(sse.encode(html, id=self.position + 1))
         self.frames.notify()
 
+    def _eventful(self) -> bool:
+        """Whether what waits holds an event that pages should see at once."""
+        tasks = self.model.tasks
+        for m in self._waiting:
+            if m.event == EventName.TASK:
+                d = m.data
+                if d["end_s"] is not None or d["id"] not in tasks:
+                    return True
+            elif m.event != EventName.SAMPLE or m.data.get("kills"):
+                return True
+        return False
+
     def catch_up(self) -> None:
-        """Fold in what the run logged since the last frame, so that a page rendered now is
-        current (the catch-up is a frame too, which every watching page receives)."""
+        """Draw what the run logged since the last frame, so that a page rendered now is current
+        (the catch-up is a frame too, which every watching page receives)."""
         log = self.run.log
         if self.frames.closed:
             return
         if len(log.items) > self.model.log_pos:
-            self.step(log.after(self.model.log_pos))
+            self.step(log.after(self._received), now=True)
         if log.closed and len(log.items) == self.model.log_pos:
             self.frames.close()  # every message is in: the run is over for its pages
 
@@ -88,8 +122,8 @@ class Broker:
         and at least one per ``interval_s`` while the run goes (its clock moves)."""
         try:
             log = self.run.log
-            async for batch in sse.follow(log, self.model.log_pos, every=interval_s, tick=True):
-                self.step(batch)
+            async for batch in sse.follow(log, self._received, every=interval_s, tick=True):
+                self.step(batch)  # the final status is an event: it is drawn at once
         finally:
             self.frames.close()
 
@@ -97,9 +131,10 @@ class Broker:
 class Brokers:
     """The brokers of the runs that pages watch, each driven by a job of its own."""
 
-    def __init__(self, manager: RunManager, interval_s: float) -> None:
+    def __init__(self, manager: RunManager, interval_s: float, still_s: float = 0.25) -> None:
         self.manager = manager
         self.interval_s = interval_s
+        self.still_s = still_s
         self._brokers: OrderedDict[str, Broker] = OrderedDict()
         self._jobs: set[asyncio.Task[None]] = set()
 
@@ -107,7 +142,7 @@ class Brokers:
         """The run's broker, caught up with its log."""
         broker = self._brokers.get(run.id)
         if broker is None:
-            broker = self._brokers[run.id] = Broker(run, self.manager)
+            broker = self._brokers[run.id] = Broker(run, self.manager, self.still_s)
             self._forget_old()
             job = asyncio.get_running_loop().create_task(broker.drive(self.interval_s))
             self._jobs.add(job)
