@@ -20,6 +20,7 @@ from bench.fanout import fanout
 from bench.latency import latency
 from bench.lesson import cpu_bound_lesson
 from bench.observer import observer
+from bench.scale import scale
 from bench.timing import Row
 from experiments.cpu import loops_per_ms
 from server.lab.run import host_info
@@ -35,6 +36,7 @@ SECTIONS: dict[str, Callable[[int], list[Row]]] = {
     "fanout": fanout,
     "latency": latency,
     "observer": observer,
+    "scale": scale,
 }
 
 

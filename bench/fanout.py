@@ -7,7 +7,8 @@ about streaming and not about the workload), then N viewers open ``GET /runs/{id
 each), plus one reference viewer and one JSON event stream in this process.
 
 How a frame's delay is measured. Every frame carries the run's elapsed time at which the server
-built it, in its clock style (``.now-clip{width:MS px}``, 0.1 ms resolution). The run's start
+built it, in the width it gives the run's clip rectangle (``attrs:#nowclip-ID" width="MS"``:
+the run's elapsed milliseconds plus one, to the microsecond). The run's start
 ``t0`` on the machine's monotonic clock comes from the JSON stream's ``sample`` events (see
 :mod:`bench.liveserver`), so a frame's production time is ``t0 + now`` on the same clock the
 clients stamp arrivals with (``time.perf_counter()``, CLOCK_MONOTONIC, shared across processes).
@@ -50,7 +51,7 @@ RUN = {"workload": "io", "executor": "threads", "tasks": 100, "workers": 4, "par
 CASE_BUDGET_S = 60.0  # one N, from the clients' start to the last stream's end
 GOAL_P99_MS = 500.0
 
-NOW_RE = re.compile(rb"\.now-clip\{width:([0-9.]+)px\}")
+NOW_RE = re.compile(rb'attrs:#nowclip-[^"]+" width="([0-9.]+)"')
 STATUS_RE = re.compile(rb'data-status="(\w+)"')
 
 
@@ -87,7 +88,7 @@ async def read_reference(client: httpx.AsyncClient, run_id: str, timeout_s: floa
                     ref.bytes += len(msg) + len(b"\r\n\r\n")
                     m = NOW_RE.search(msg)
                     if m:
-                        ref.now_s[k] = float(m.group(1)) / 1e3
+                        ref.now_s[k] = (float(m.group(1)) - 1) / 1e3  # the clip starts at -1 ms
                     s = STATUS_RE.search(msg)
                     if s and s.group(1).decode() in FINAL and ref.first_final is None:
                         ref.first_final = k

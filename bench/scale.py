@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from bench.cdp import chromium
 from bench.engine_overhead import bare_asyncio, run_lab
-from bench.latency import CHROMIUM, CHROMIUM_ARGS
 from bench.liveserver import FINAL, LiveServer
 from bench.timing import Row
 from server.spec import make_spec
@@ -36,40 +36,34 @@ def _finished(client: httpx.Client, run_id: str) -> dict[str, Any]:
 
 
 def scale(reps: int) -> list[Row]:
-    from playwright.sync_api import sync_playwright
-
     what = f"io {TASKS:,}x{MS}ms asyncio"
     cli = Row(f"{what}, engine (as the CLI) wall_s", "s", note="Run.execute in this process")
     watched = Row(
         f"{what}, dashboard watched by Chromium wall_s",
         "s",
         goal=1.15,
-        note="API run, its page open in a Chromium tab",
+        note="API run, its page open in a Chromium tab (bench.cdp)",
     )
     spec = make_spec("io", "asyncio", TASKS, None, {"ms": MS})
     with (
         LiveServer() as server,
         httpx.Client(base_url=server.url, timeout=60) as client,
-        sync_playwright() as pw,
+        chromium() as (_, tab),
     ):
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            for _ in range(max(1, min(reps, 3))):
-                bare = bare_asyncio(TASKS, MS)[0]
-                cli.bare.append(bare)
-                watched.bare.append(bare)
-                run, _ = run_lab(spec)
-                assert run.wall_s is not None
-                cli.lab.append(run.wall_s)
-                run_id = client.post("/api/runs", json=BODY).json()["id"]
-                page.goto(f"{server.url}/runs/{run_id}")
-                doc = _finished(client, run_id)
-                if doc["status"] != "done":
-                    raise RuntimeError(f"dashboard run ended {doc['status']}: {doc['error']}")
-                watched.lab.append(doc["wall_s"])
-                watched.add_extra("outside_cpu_cores", doc["metrics"].get("outside_cpu_cores", 0))
-                page.goto("about:blank")
-        finally:
-            browser.close()
+        for _ in range(max(1, min(reps, 3))):
+            bare = bare_asyncio(TASKS, MS)[0]
+            cli.bare.append(bare)
+            watched.bare.append(bare)
+            run, _ = run_lab(spec)
+            assert run.wall_s is not None
+            cli.lab.append(run.wall_s)
+            run_id = client.post("/api/runs", json=BODY).json()["id"]
+            tab.goto(f"{server.url}/runs/{run_id}")
+            doc = _finished(client, run_id)
+            if doc["status"] != "done":
+                raise RuntimeError(f"dashboard run ended {doc['status']}: {doc['error']}")
+            tab.wait_for(f"document.querySelector('#badge-{run_id}')?.dataset.status === 'done'")
+            watched.lab.append(doc["wall_s"])
+            watched.add_extra("outside_cpu_cores", doc["metrics"].get("outside_cpu_cores", 0))
+            tab.goto("about:blank")
     return [cli, watched]

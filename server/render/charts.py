@@ -120,7 +120,11 @@ def lines_points(s: Scene) -> tuple[float, str, str]:
 
 def lines(s: Scene) -> Markup:
     top, flight, running = lines_points(s)
-    return macro("lines", s.run_id, LINES_H, f"{top:g}", flight, running)
+    return macro("lines", s.run_id, LINES_H, scale_label(top), flight, running)
+
+
+def scale_label(top: float) -> str:
+    return f"scale 0–{top:,g}"
 
 
 def cpu_points(s: Scene) -> list[str]:

@@ -23,6 +23,7 @@ from html import escape
 from server.render import charts, panels, svg
 from server.render.model import Changes
 from server.render.scene import Scene
+from server.render.templates import macro
 
 #: Density strips cost rows x columns to draw: redraw them at most this often (and at the end).
 DENSITY_EVERY_S = 0.5
@@ -113,7 +114,7 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
     rescaled = s.span != before.span
     out = [_clock(s, rescaled)]
     out += [  # each number that changed, in place (a new panel would be laid out anew)
-        wrap("innerHTML", f"c{key}-{run}", escape(value), "span")
+        wrap("innerHTML", f"c{key}-{run}", macro("counter_value", value), "span")
         for (_, value, key), (_, was, _) in zip(now_shown.counters, before.counters, strict=True)
         if value != was
     ]
@@ -139,7 +140,7 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
         top, flight, running = charts.lines_points(s)
         out.append(attrs(f"lflight-{run}", points=flight) + attrs(f"lrun-{run}", points=running))
         if now_shown.lines_top != before.lines_top:
-            out.append(wrap("innerHTML", f"linescale-{run}", f"scale 0–{top:g}", "span"))
+            out.append(wrap("innerHTML", f"linescale-{run}", charts.scale_label(top), "span"))
     else:
         now_shown = replace(now_shown, lines_at=before.lines_at, lines_top=before.lines_top)
     if now_shown.cores != before.cores:

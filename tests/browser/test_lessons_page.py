@@ -50,3 +50,20 @@ def test_runs_ticked_in_the_history_open_side_by_side(page: Page, server: LiveSe
     assert page.locator(".cmp-run rect.flight.ok").count() == 8
     page.goto(f"{server.url}/compare?runs=nope")
     expect(page.locator(".field-error")).to_contain_text("No run with id nope")
+
+
+def test_a_lesson_pages_poll_leaves_the_focus_where_it_was(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/lessons/io-bound")
+    page.click("button.run-lesson")
+    comparison = page.locator("#comparison")
+    expect(comparison).to_have_attribute("data-status", "running")
+    chart = page.locator("#comparison .cmp-run .lanes-chart").first
+    chart.focus()
+    chart.evaluate("el => { el.sameNode = true; }")  # a property of this node, not of its markup
+    polls = []
+    page.on("response", lambda r: polls.append(r.url) if "/comparisons/" in r.url else None)
+    while len(polls) < 3 and comparison.get_attribute("data-status") == "running":
+        page.wait_for_timeout(200)
+    assert len(polls) >= 2  # the fragment refreshed itself meanwhile...
+    assert page.evaluate("document.activeElement.sameNode === true")  # ...around the same node
+    expect(comparison).to_have_attribute("data-status", "done", timeout=60_000)
