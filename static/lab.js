@@ -55,7 +55,10 @@
     const source = new EventSource(view.dataset.stream);
     source.onmessage = (e) => {
       if (!view.isConnected) { source.close(); return; }
-      if (e.data) apply(e.data);
+      if (e.data) {
+        apply(e.data);
+        view.dispatchEvent(new CustomEvent("lab:frame", {bubbles: true}));
+      }
     };
     source.addEventListener("end", () => { source.close(); view.removeAttribute("data-stream"); });
   }

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from server.render import geometry, svg
 from server.render.geometry import COLUMNS
+from server.render.patterns import PATTERNS
 from server.render.scene import Scene
 from server.render.templates import macro
 
@@ -55,13 +56,16 @@ def lane_chart_body(s: Scene) -> Markup:
         )
         timed += svg.kill_lines(m.kills, rows.height)
         inner = ""
-    inner += f'<g class="timescale" id="lscale-{s.run_id}" transform="{s.timescale}">{timed}</g>'
+    inner += (
+        f'<g class="timescale" id="lscale-{s.run_id}" transform="{s.timescale}"'
+        f' data-span="{s.span:g}">{timed}</g>'
+    )
     return macro("lane_chart_body", s.run_id, lanes, rows, Markup(inner), _kill_marks(s))
 
 
 def _kill_marks(s: Scene) -> list[dict[str, Any]]:
     return [
-        {"pid": k["pid"], "left": 100 * max(float(k["t_s"]), 0.0) / s.span}
+        {"pid": k["pid"], "t": k["t_s"], "left": 100 * max(float(k["t_s"]), 0.0) / s.span}
         for k in s.model.kills
         if s.span > 0
     ]
@@ -88,7 +92,8 @@ def task_chart_body(s: Scene) -> Markup:
             for t in m.tasks.values()
         )
         inner = (
-            f'<g class="timescale" id="tscale-{s.run_id}" transform="{s.timescale}">'
+            f'<g class="timescale" id="tscale-{s.run_id}" transform="{s.timescale}"'
+            f' data-span="{s.span:g}">'
             f'<g id="Trows-{s.run_id}">{bars}</g></g>'
         )
         label = "one row per task"
@@ -104,8 +109,10 @@ def axis(s: Scene, oob: bool = False) -> Markup:
 
 
 def clip(s: Scene) -> Markup:
-    """The run's own defs: the clip at "now" and the hatching that undoes the time scale."""
-    return macro("clip", s.run_id, s.clip_ms, s.hatch)
+    """The run's own defs: the clip at "now", and its patterns of waiting, whose transforms undo
+    the time scale of its bars."""
+    transforms = {p.reason: s.pattern_transform(p.rotate) for p in PATTERNS}
+    return macro("clip", s.run_id, s.clip_ms, PATTERNS, transforms)
 
 
 # --- over time --------------------------------------------------------------------------------
@@ -118,9 +125,19 @@ def lines_points(s: Scene) -> tuple[float, str, str]:
     return top, svg.points(fl, LINES_H, top), svg.points(ru, LINES_H, top)
 
 
+def waiting_points(s: Scene, top: float) -> list[tuple[str, str]]:
+    """Per reason that occurs, the points of how many tasks waited for it (same scale)."""
+    return [
+        (p.reason, svg.points(s.columns_of(s.model.waiting[p.reason]), LINES_H, top))
+        for p in PATTERNS
+        if p.reason in s.model.waiting
+    ]
+
+
 def lines(s: Scene) -> Markup:
     top, flight, running = lines_points(s)
-    return macro("lines", s.run_id, LINES_H, scale_label(top), flight, running)
+    waiting = waiting_points(s, top)
+    return macro("lines", s.run_id, LINES_H, scale_label(top), flight, running, waiting)
 
 
 def scale_label(top: float) -> str:
@@ -153,3 +170,32 @@ def cpu_points(s: Scene) -> list[str]:
 
 def cpu(s: Scene) -> Markup:
     return macro("cpu", s.run_id, CPU_H, cpu_points(s))
+
+
+# --- legends ----------------------------------------------------------------------------------
+
+
+def legend_keys(s: Scene, chart: str) -> tuple[tuple[str, str], ...]:
+    """What a chart's legend names: executing, then each way of waiting that occurs (the
+    reasons, in their order; a run recorded before reasons were has plain "waiting"), queued
+    (the task chart), failed and cancelled if any task ended so."""
+    m = s.model
+    keys = [("run", "executing")]
+    if m.waiting:
+        keys += [(p.reason, p.label) for p in PATTERNS if p.reason in m.waiting]
+    elif m.tasks:
+        keys.append(("flight", "in flight, waiting"))
+    if chart == "T" and m.queued:
+        keys.append(("queued", "queued for a worker"))
+    keys += [
+        (k, label)
+        for k, label in (("error", "failed"), ("cancelled", "cancelled"))
+        if k in m.statuses
+    ]
+    if chart == "L" and m.kills:
+        keys.append(("kill", "kill -9 of a worker"))
+    return tuple(keys)
+
+
+def legend(s: Scene, chart: str) -> Markup:
+    return macro("legend", s.run_id, chart, legend_keys(s, chart))

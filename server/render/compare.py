@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from server.render import charts, geometry
+from server.render import charts, geometry, patterns
 from server.render.model import RunModel
 from server.render.prose import duration
 from server.render.scene import Scene
@@ -54,6 +54,7 @@ def stack(entries: Sequence[Entry]) -> Markup:
                 "title": _title(e),
                 "clip": charts.clip(s),
                 "chart": charts.lane_chart(s),
+                "style": patterns.style(s.run_id),
             }
         )
     tick = 100 * geometry.tick_step(span) / span

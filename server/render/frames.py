@@ -22,6 +22,7 @@ from html import escape
 
 from server.render import charts, panels, svg
 from server.render.model import Changes
+from server.render.patterns import PATTERNS, pattern_id
 from server.render.scene import Scene
 from server.render.templates import macro
 
@@ -44,6 +45,7 @@ class Shown:
     density_at: float
     lines_at: float
     counters: tuple[tuple[str, str, str], ...]
+    legends: tuple[tuple[tuple[str, str], ...], ...]
 
 
 def shown(s: Scene) -> Shown:
@@ -51,7 +53,8 @@ def shown(s: Scene) -> Shown:
     top = charts.lines_points(s)[0]
     cores = len(s.model.samples[0]["cpu_percent"]) if s.model.samples else 0
     cells = tuple(panels.counter_cells(s))
-    return Shown(s.now, s.span, cores, f"{top:g}", _status_key(s), s.now, s.now, cells)
+    legends = (charts.legend_keys(s, "L"), charts.legend_keys(s, "T"))
+    return Shown(s.now, s.span, cores, f"{top:g}", _status_key(s), s.now, s.now, cells, legends)
 
 
 def _status_key(s: Scene) -> tuple[str, int | None, str | None]:
@@ -88,6 +91,8 @@ def snapshot(s: Scene) -> tuple[str, Shown]:
         wrap("innerHTML", f"tasks-{run}", charts.task_chart_body(s), "div"),
         str(charts.axis(s, oob=True)),
         oob(charts.lines(s)),
+        oob(charts.legend(s, "L")),
+        oob(charts.legend(s, "T")),
         oob(charts.cpu(s)),
         oob(panels.summary(s)),
         wrap("innerHTML", f"tablebody-{run}", panels.task_table_body(s), "div"),
@@ -100,10 +105,11 @@ def _clock(s: Scene, rescaled: bool) -> str:
     run = s.run_id
     out = attrs(f"nowclip-{run}", width=s.clip_ms)
     if rescaled:
-        out += attrs(f"lscale-{run}", transform=s.timescale)
-        out += attrs(f"hatch-{run}", patternTransform=s.hatch)
+        out += attrs(f"lscale-{run}", transform=s.timescale, data_span=f"{s.span:g}")
+        for p in PATTERNS:
+            out += attrs(pattern_id(p.reason, run), patternTransform=s.pattern_transform(p.rotate))
         if not s.model.info.task_density:
-            out += attrs(f"tscale-{run}", transform=s.timescale)
+            out += attrs(f"tscale-{run}", transform=s.timescale, data_span=f"{s.span:g}")
     return out
 
 
@@ -133,12 +139,19 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
         out += _bar_swaps(s, ch, "T")
     if rescaled:
         out.append(str(charts.axis(s, oob=True)))
+    for chart, keys, had in zip("LT", now_shown.legends, before.legends, strict=True):
+        if keys != had:
+            out.append(oob(charts.legend(s, chart)))
     if not density_due and m.info.task_density:  # strips not redrawn: keep the older time
         now_shown = replace(now_shown, density_at=before.density_at)
     lines_due = rescaled or ch.status or s.now - before.lines_at >= LINES_EVERY_S
-    if lines_due:
+    reasons_new = now_shown.legends[0] != before.legends[0]  # a reason appeared: a line too
+    if reasons_new:
+        out.append(oob(charts.lines(s)))
+    elif lines_due:
         top, flight, running = charts.lines_points(s)
         out.append(attrs(f"lflight-{run}", points=flight) + attrs(f"lrun-{run}", points=running))
+        out += [attrs(f"lw{r}-{run}", points=p) for r, p in charts.waiting_points(s, top)]
         if now_shown.lines_top != before.lines_top:
             out.append(wrap("innerHTML", f"linescale-{run}", charts.scale_label(top), "span"))
     else:
@@ -180,16 +193,17 @@ def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
             svg.bar_id(prefix, run, tid),
             charts.tip(s, t),
         )
-        drawn = ch.grown.get(tid, len(t["running"]))  # the page has these slices already
+        # The page has these slices and waits already.
+        runs, waits = ch.grown.get(tid, (len(t["running"]), len(t.get("waits") or ())))
         final = svg.flight_rect(prefix, t, run, y, rows.bar_h)
         out.append(wrap("outerHTML", svg.flight_id(prefix, run, tid), final))
-        rest = svg.run_rects(t["running"][drawn:], y, rows.bar_h)
+        rest = svg.slices(t, y, rows.bar_h, runs, waits)
         out.append(wrap("beforeend", bar, rest + svg.title(tip)))
         out.append(attrs(bar, data_tip=tip))
-    for tid, drawn in ch.grown.items():
+    for tid, (runs, waits) in ch.grown.items():
         if tid not in ch.new and tid not in ch.ended:
             t = m.tasks[tid]
             y = 0.0 if prefix == "L" else rows.y(tid)
-            rects = svg.run_rects(t["running"][drawn:], y, rows.bar_h)
+            rects = svg.slices(t, y, rows.bar_h, runs, waits)
             out.append(wrap("beforeend", svg.bar_id(prefix, run, tid), rects))
     return out

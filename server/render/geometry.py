@@ -26,6 +26,8 @@ TASK_CHART_H = 300
 COMPARE_LANES_H = 120
 #: Rows thinner than this get no label each (the text would overlap).
 LABEL_ROW_H = 14
+#: Queue time shorter than this is not drawn (a pool hands a task over in microseconds).
+QUEUED_MIN_S = 0.0005
 #: Round mantissas for spans, steps and scales: 1, 2 and 5 give tick labels that read at once.
 NICE = (1.0, 2.0, 5.0, 10.0)
 
@@ -51,10 +53,11 @@ def timescale(span: float) -> str:
     return f"scale({VIEW_W / max(span * 1000, 1e-6):.6g},1)"
 
 
-def hatch_transform(span: float) -> str:
-    """A pattern's ``patternTransform`` that undoes :func:`timescale`, so that hatching keeps its
-    angle and width (in chart units, about pixels) whatever the span."""
-    return f"scale({max(span * 1000, 1e-6) / VIEW_W:.6g},1) rotate(45)"
+def pattern_transform(span: float, rotate: int = 0) -> str:
+    """A pattern's ``patternTransform`` that undoes :func:`timescale`, so that its stripes keep
+    their angle and width (in chart units, about pixels) whatever the span."""
+    turn = f" rotate({rotate})" if rotate else ""
+    return f"scale({max(span * 1000, 1e-6) / VIEW_W:.6g},1){turn}"
 
 
 def x(t: float, span: float) -> float:

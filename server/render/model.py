@@ -52,8 +52,9 @@ class Changes:
     new_lanes: list[str] = field(default_factory=list)
     #: Tasks seen for the first time, in order (dicts as ordered sets).
     new: dict[int, None] = field(default_factory=dict)
-    #: Tasks whose running intervals grew: task id -> how many it had drawn before this fold.
-    grown: dict[int, int] = field(default_factory=dict)
+    #: Tasks whose running intervals or waits grew: task id -> how many of each (running,
+    #: waits) it had drawn before this fold.
+    grown: dict[int, tuple[int, int]] = field(default_factory=dict)
     ended: dict[int, None] = field(default_factory=dict)
     #: How many samples the model had before this fold (new ones follow).
     samples_from: int = 0
@@ -87,7 +88,13 @@ class RunModel:
         rows = geometry.task_rows(info.tasks_requested).n if info.task_density else 0
         self.row_series = [(Series(), Series()) for _ in range(rows)]
         self.per_row = geometry.tasks_per_row(info.tasks_requested)
-        self._counted: dict[int, int] = {}  # running intervals folded into the series, per task
+        #: Running intervals and waits folded into the series so far, per task.
+        self._counted: dict[int, tuple[int, int]] = {}
+        #: Tasks waiting for each reason over time (the "over time" panel's lines by reason).
+        self.waiting: dict[str, Series] = {}
+        #: What the legends name: the statuses tasks ended with, whether any task queued.
+        self.statuses: set[str] = set()
+        self.queued = False
         self.ended: set[int] = set()
 
     @property
@@ -147,16 +154,23 @@ class RunModel:
             for s in flights:
                 s.open(d["start_s"])
             ch.new[tid] = None
-        known = self._counted.get(tid, 0)
-        if len(d["running"]) > known:
-            for a, b in d["running"][known:]:
+            submitted = d.get("submitted_s")
+            if submitted is not None and d["start_s"] - submitted >= geometry.QUEUED_MIN_S:
+                self.queued = True
+        known_runs, known_waits = known = self._counted.get(tid, (0, 0))
+        waits = d.get("waits") or ()
+        if len(d["running"]) > known_runs or len(waits) > known_waits:
+            for a, b in d["running"][known_runs:]:
                 for s in runs:
                     s.add(a, b)
-            self._counted[tid] = len(d["running"])
+            for a, b, reason in waits[known_waits:]:
+                self.waiting.setdefault(reason, Series()).add(a, b)
+            self._counted[tid] = (len(d["running"]), len(waits))
             if tid not in ch.new:  # a task new in this fold is drawn whole
                 ch.grown.setdefault(tid, known)
         if d["end_s"] is not None and tid not in self.ended:
             self.ended.add(tid)
+            self.statuses.add(d["status"])
             for s in flights:
                 s.close(d["start_s"], d["end_s"])
             ch.ended[tid] = None

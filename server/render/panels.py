@@ -164,6 +164,8 @@ def panels(s: Scene) -> dict[str, Markup]:
         "clip": charts.clip(s),
         "head": head(s),
         "counters": counters(s),
+        "legendL": charts.legend(s, "L"),
+        "legendT": charts.legend(s, "T"),
         "lanes": charts.lane_chart(s),
         "axis": charts.axis(s),
         "tasks": charts.task_chart(s),

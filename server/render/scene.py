@@ -41,10 +41,13 @@ class Scene:
         return self.columns(self.model.flight, self.model.running)
 
     def columns(self, flight: Series, running: Series) -> tuple[list[float], list[float]]:
+        return self.columns_of(flight), self.columns_of(running)
+
+    def columns_of(self, series: Series) -> list[float]:
+        """The series' averages per column of the time axis, up to now."""
         end = self.span if self.model.finished else min(self.now, self.span)
         n = geometry.columns_until(end, self.span)
-        t = self.span * n / COLUMNS
-        return flight.averages(t, n), running.averages(t, n)
+        return series.averages(self.span * n / COLUMNS, n)
 
     @property
     def lane_rows(self) -> Rows:
@@ -63,9 +66,8 @@ class Scene:
     def timescale(self) -> str:
         return geometry.timescale(self.span)
 
-    @property
-    def hatch(self) -> str:
-        return geometry.hatch_transform(self.span)
+    def pattern_transform(self, rotate: int) -> str:
+        return geometry.pattern_transform(self.span, rotate)
 
 
 def scene(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from server.render.geometry import COLUMNS, VIEW_W
+from server.render.geometry import COLUMNS, QUEUED_MIN_S, VIEW_W
 
 #: A live bar's width in ms: far past any chart's right edge (the clip ends it at "now").
 FOREVER_MS = 10_000_000
@@ -48,11 +48,23 @@ def task_tip(task: Mapping[str, Any], lane_label: str) -> str:
         parts.append(f"executing {seconds(ran)}")
         if task.get("cpu_s") is not None:
             parts.append(f"CPU {seconds(task['cpu_s'])}")
+        parts += [f"{reason} {seconds(t)}" for reason, t in wait_times(task).items()]
         status = task["status"]
         parts.append(status if not task.get("error") else f"{status}: {task['error']}")
     else:
         parts.append("in flight")
     return " · ".join(parts)
+
+
+def wait_times(task: Mapping[str, Any]) -> dict[str, float]:
+    """Seconds the task spent queued and waiting for each reason, in the order they occur."""
+    out: dict[str, float] = {}
+    submitted = task.get("submitted_s")
+    if submitted is not None and task["start_s"] - submitted >= QUEUED_MIN_S:
+        out["queued"] = task["start_s"] - submitted
+    for s, e, reason in task.get("waits") or []:
+        out[reason] = out.get(reason, 0.0) + (e - s)
+    return out
 
 
 def flight_rect(prefix: str, task: Mapping[str, Any], run_id: str, y: float, h: float) -> str:
@@ -72,15 +84,35 @@ def flight_rect(prefix: str, task: Mapping[str, Any], run_id: str, y: float, h: 
     )
 
 
+def _rect(cls: str, s: float, e: float, y: float, h: float) -> str:
+    w = ms(e - s)
+    return (
+        f'<rect class="{cls}" x="{ms(s)}" y="{y:g}" width="{w if w != "0" else "0.001"}"'
+        f' height="{h:g}"/>'
+    )
+
+
 def run_rects(running: Iterable[Sequence[float]], y: float, h: float) -> str:
-    out = []
-    for s, e in running:
-        w = ms(e - s)
-        out.append(
-            f'<rect class="run" x="{ms(s)}" y="{y:g}" width="{w if w != "0" else "0.001"}"'
-            f' height="{h:g}"/>'
-        )
-    return "".join(out)
+    return "".join(_rect("run", s, e, y, h) for s, e in running)
+
+
+def slices(
+    task: Mapping[str, Any], y: float, h: float, runs_from: int = 0, waits_from: int = 0
+) -> str:
+    """The task's running slices and its waits (each with its reason) from the given indexes on,
+    in time order: a live bar gets the new ones appended, and stays in the order a fresh render
+    draws."""
+    runs = [(s, e, "run") for s, e in task["running"][runs_from:]]
+    waits = [(s, e, f"wait {reason}") for s, e, reason in (task.get("waits") or [])[waits_from:]]
+    return "".join(_rect(cls, s, e, y, h) for s, e, cls in sorted(runs + waits))
+
+
+def queued_rect(task: Mapping[str, Any], y: float, h: float) -> str:
+    """Before its start, the time a task waited for a worker: a thin line in the task's row."""
+    submitted = task.get("submitted_s")
+    if submitted is None or task["start_s"] - submitted < QUEUED_MIN_S:
+        return ""
+    return _rect("queued", submitted, task["start_s"], y + h / 2 - 1, 2)
 
 
 def title(tip: str) -> str:
@@ -89,11 +121,13 @@ def title(tip: str) -> str:
 
 
 def bar(prefix: str, task: Mapping[str, Any], run_id: str, y: float, h: float, tip: str) -> str:
-    """One task: its time in flight, its running slices, and (once ended) its tooltip."""
+    """One task: (in the task chart) its time queued, its time in flight, its running slices and
+    waits, and (once ended) its tooltip."""
     ended = task["end_s"] is not None
+    queued = queued_rect(task, y, h) if prefix == "T" else ""
     return (
         f'<g id="{bar_id(prefix, run_id, task["id"])}" class="bar" data-tip="{escape(tip)}">'
-        f"{flight_rect(prefix, task, run_id, y, h)}{run_rects(task['running'], y, h)}"
+        f"{queued}{flight_rect(prefix, task, run_id, y, h)}{slices(task, y, h)}"
         f"{title(tip) if ended else ''}</g>"
     )
 

@@ -10,7 +10,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from server.types import EventName, LaneKind, RunStatus, TaskStatus
+from server.render.patterns import PATTERNS
+from server.types import EventName, LaneKind, RunStatus, TaskStatus, WaitReason
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -22,7 +23,12 @@ ENV = Environment(
 )
 # The shared vocabulary, so that templates compare with the enums, not with string literals.
 ENV.globals.update(
-    RunStatus=RunStatus, TaskStatus=TaskStatus, LaneKind=LaneKind, EventName=EventName
+    RunStatus=RunStatus,
+    TaskStatus=TaskStatus,
+    LaneKind=LaneKind,
+    EventName=EventName,
+    WaitReason=WaitReason,
+    PATTERNS=PATTERNS,
 )
 
 

@@ -20,7 +20,7 @@ from server.executors import EXECUTORS, takes_options
 from server.lab.executors import Threads
 from server.lab.run import Run
 from server.manager import QueueFull, ReadOnly
-from server.render import panels
+from server.render import panels, patterns
 from server.render.model import RunModel, from_document
 from server.render.prose import duration, pool, run_info
 from server.render.scene import Scene, scene
@@ -91,6 +91,7 @@ def run_context(
     return {
         "info": info,
         "panels": panels.panels(s),
+        "style": patterns.style(info.id),
         "doc": doc,
         "live": live,
         "frame": frame,

@@ -10,7 +10,21 @@ from playwright.sync_api import Browser, Page, expect
 from server.liveserver import LiveServer
 
 #: The panels compared, by id prefix: every chart, the axis, the numbers and the words.
-PANELS = ("lanes", "tasks", "axis", "counters", "summary", "tablebody", "badge", "nowclip", "hatch")
+PANELS = (
+    "lanes",
+    "tasks",
+    "axis",
+    "counters",
+    "summary",
+    "tablebody",
+    "badge",
+    "nowclip",
+    "wgil",
+    "wawait",
+    "legendL",
+    "legendT",
+    "lines",
+)
 
 
 def panels(page: Page, run_id: str) -> dict[str, str]:

@@ -35,6 +35,8 @@ class HandLog:
         end: float | None = None,
         status: str | None = None,
         error: str | None = None,
+        waits: Sequence[tuple[float, float, str]] = (),
+        submitted: float | None = None,
     ) -> None:
         ended = end is not None
         self._add(
@@ -48,6 +50,8 @@ class HandLog:
                 "status": status or ("ok" if ended else "running"),
                 "error": error,
                 "running": [list(iv) for iv in running],
+                "waits": [list(w) for w in waits],
+                "submitted_s": start if submitted is None else submitted,
                 "result": None,
             },
         )

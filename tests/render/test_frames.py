@@ -22,7 +22,10 @@ PANEL_IDS = (
     "tablebody",
     "badge",
     "nowclip",
-    "hatch",
+    "wgil",
+    "legendL",
+    "legendT",
+    "wawait",
 )
 
 
@@ -63,26 +66,40 @@ def test_frames_bring_a_page_to_what_a_fresh_render_shows(
     hand.status("running")
     hand.lane("t1", "thread 1")
     hand.lane("t2", "thread 2")
+    # Two threads taking turns: each waits for the GIL while the other runs.
+    gil0 = [(0.006, 0.011, "gil")]
+    gil1 = [(0.002, 0.006, "gil"), (0.011, 0.016, "gil")]
     hand.task(0, "t1", 0.001, [(0.001, 0.006)])
-    hand.task(1, "t2", 0.002, [(0.006, 0.011)])
+    hand.task(1, "t2", 0.002, [(0.006, 0.011)], waits=gil1[:1])
     hand.sample(0.01)
-    step(0.012)
-    hand.task(0, "t1", 0.001, [(0.001, 0.006), (0.011, 0.016)])
-    hand.task(1, "t2", 0.002, [(0.006, 0.011), (0.016, 0.021)])
+    first = step(0.012)
+    assert "waiting for the GIL" in first  # the legend names the reason as soon as it occurs
+    hand.task(0, "t1", 0.001, [(0.001, 0.006), (0.011, 0.016)], waits=gil0)
+    hand.task(1, "t2", 0.002, [(0.006, 0.011), (0.016, 0.021)], waits=gil1)
     grow = step(0.022)
     assert 'hx-swap-oob="beforeend:#Lr1-0"' in grow  # a grown bar gets its new slices only
     assert "attrs:#lflight-r1" not in grow  # 10 ms after the last lines: not yet
     assert grow.count('class="run"') == 4  # two new slices in each chart
-    hand.task(0, "t1", 0.001, [(0.001, 0.006), (0.011, 0.016), (0.021, 0.03)], end=0.03)
-    hand.task(2, "t1", 0.03, [(0.03, 0.04)])
+    assert grow.count('class="wait gil"') == 4  # and a new wait in each
+    hand.task(0, "t1", 0.001, [(0.001, 0.006), (0.011, 0.016), (0.021, 0.03)], end=0.03, waits=gil0)
+    hand.task(2, "t1", 0.03, [(0.03, 0.04)], submitted=0.0)  # queued for 30 ms
     ended = step(0.085)  # on the same 0.1 s axis
     assert 'hx-swap-oob="outerHTML:#FLr1-0"' in ended  # an ended bar's flight is replaced
     assert 'innerHTML:#lanes-r1"' not in ended
+    assert 'class="queued"' in ended and "queued for a worker" in ended
     hand.sample(0.04, kills=[{"pid": 7, "t_s": 0.035}])
     rescaled = step(0.15)  # the live axis grows (0.1 s -> 0.2 s): the bars' scale changes
     assert 'attrs:#lscale-r1" transform="scale(5,1)"' in rescaled  # 1000 units for 200 ms
-    hand.task(1, "t2", 0.002, [(0.006, 0.011), (0.016, 0.021), (0.04, 0.05)], end=0.05)
-    hand.task(2, "t1", 0.03, [(0.03, 0.04), (0.05, 0.06)], end=0.06)
+    hand.task(1, "t2", 0.002, [(0.006, 0.011), (0.016, 0.021), (0.04, 0.05)], end=0.05, waits=gil1)
+    hand.task(
+        2,
+        "t1",
+        0.03,
+        [(0.03, 0.04), (0.05, 0.06)],
+        end=0.06,
+        waits=[(0.04, 0.05, "core")],
+        submitted=0.0,
+    )
     hand.task(3, "t2", 0.05, [(0.06, 0.07)], end=0.07, status="error", error="ValueError: x")
     hand.sample(0.07)
     hand.status("done", wall=0.071, avg_concurrency=1.93, avg_parallelism=0.98)

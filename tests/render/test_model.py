@@ -20,7 +20,7 @@ def test_a_fold_says_what_is_new_what_grew_and_what_ended(
     hand.task(0, "t1", 0.0, [(0.0, 0.01), (0.02, 0.03), (0.04, 0.05)])
     hand.task(1, "t1", 0.05, [])
     second = model.fold(hand.take())
-    assert second.grown == {0: 2}  # drawn so far: 2 slices; the third is new
+    assert second.grown == {0: (2, 0)}  # drawn so far: 2 slices, no waits; the third is new
     assert list(second.new) == [1] and not second.ended
     hand.task(0, "t1", 0.0, [(0.0, 0.01), (0.02, 0.03), (0.04, 0.05)], end=0.05)
     third = model.fold(hand.take())

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from server.render.patterns import PATTERNS
+
 ROOT = Path(__file__).resolve().parents[2]
 CSS = (ROOT / "static" / "lab.css").read_text()
 WHITE = "#ffffff"
@@ -37,7 +39,10 @@ def contrast(a: str, b: str) -> float:
     return (lb + 0.05) / (la + 0.05)
 
 
-@pytest.mark.parametrize("state", ["run", "wait", "error", "cancelled"])
+REASONS = ["gil", "core", "io", "await", "loop", "other"]
+
+
+@pytest.mark.parametrize("state", ["run", "error", "cancelled", "queued", *REASONS])
 def test_every_state_is_3_to_1_against_the_chart(state: str) -> None:
     assert var("chart-bg") == WHITE
     assert contrast(var(state), WHITE) >= 3
@@ -46,22 +51,28 @@ def test_every_state_is_3_to_1_against_the_chart(state: str) -> None:
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ("run", "wait"),  # a running slice beside waiting, in every bar
+        *[("run", reason) for reason in REASONS],  # a running slice beside a wait, in every bar
         ("run", "error"),  # a failed task's slices on its vermillion
         ("run", "chart-bg"),  # a cancelled task's slices inside its white outline
         ("error", "chart-bg"),  # failed beside waiting's white gaps
         ("cancelled", "error"),  # an outline beside a failed bar
-        ("cancelled", "wait"),  # an outline beside waiting's stripes
+        *[("cancelled", reason) for reason in REASONS],  # an outline beside a wait's stripes
     ],
 )
 def test_states_that_touch_meet_at_3_to_1(a: str, b: str) -> None:
     assert contrast(var(a), var(b)) >= 3
 
 
-def test_waiting_is_hatched_and_cancelled_is_an_outline() -> None:
-    defs = (ROOT / "templates" / "partials" / "_defs.html").read_text()
-    assert '<pattern id="hatch-wait"' in defs
-    assert re.search(r"rect\.flight \{ fill: var\(--hatch, url\(#hatch-wait\)\); \}", CSS)
+def test_each_reason_has_a_pattern_of_its_own_and_cancelled_is_an_outline() -> None:
+    shapes = {(p.size, p.rotate, p.shape) for p in PATTERNS}
+    assert len(shapes) == len(PATTERNS) == len(REASONS)  # no two reasons look alike
+    assert [p.reason for p in PATTERNS] == REASONS
+    for reason in REASONS:
+        assert re.search(
+            rf"rect\.wait\.{reason} \{{ fill: var\(--w{reason}, url\(#w{reason}-page\)\); \}}", CSS
+        )
+        assert re.search(rf"\.pat-{reason} \{{ (fill|fill: none; stroke): var\(--{reason}\)", CSS)
+    assert re.search(r"rect\.flight \{ fill: var\(--wother, url\(#wother-page\)\); \}", CSS)
     assert re.search(r"rect\.flight\.cancelled \{ fill: none; stroke: var\(--cancelled\);", CSS)
     assert re.search(r"rect\.flight\.error \{ fill: var\(--error\); \}", CSS)
 
