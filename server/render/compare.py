@@ -40,11 +40,13 @@ def _title(e: Entry) -> str:
     return title[len(label) + 2 :] if label and title.startswith(f"{label}: ") else title
 
 
-def stack(entries: Sequence[Entry]) -> Markup:
+def stack(entries: Sequence[Entry], lanes_h: float | None = None) -> Markup:
+    """The runs on one time axis; ``lanes_h``: each run's chart height (slides fill the
+    screen), else the stack's default."""
     span = shared_span(entries)
     runs = []
     for e in entries:
-        s = Scene(e.model, e.now, span, compare=True)
+        s = Scene(e.model, e.now, span, compare=True, lanes_h=lanes_h)
         runs.append(
             {
                 "id": s.run_id,

@@ -128,8 +128,18 @@ def rows(n: int, chart_h: float, least: float, most: float) -> Rows:
     return Rows(n, row_h, row_h - gap)
 
 
-def lane_rows(lanes: int, compare: bool = False) -> Rows:
-    return rows(lanes, COMPARE_LANES_H, 1, 24) if compare else rows(lanes, LANE_CHART_H, 10, 30)
+def lane_rows(lanes: int, compare: bool = False, chart_h: float | None = None) -> Rows:
+    """A run's lane chart: on its page, or (``compare``) in a stack of runs, ``chart_h`` high
+    (a slide of the presentation gives each run its share of the screen)."""
+    if compare:
+        return rows(lanes, chart_h or COMPARE_LANES_H, 1, max(24, (chart_h or 0) / 2))
+    return rows(lanes, LANE_CHART_H, 10, 30)
+
+
+def slide_lanes_h(runs: int, room: float = 430, per_run: float = 30) -> float:
+    """Each run's chart height on a slide: the room left for charts (about 60% of a 720 px
+    slide), less each run's heading, shared by the runs."""
+    return max(14.0, (room - per_run * runs) / max(runs, 1))
 
 
 def task_rows(tasks: int) -> Rows:

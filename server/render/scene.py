@@ -29,6 +29,7 @@ class Scene:
     now: float  # seconds since the run started (its wall time once finished)
     span: float  # the time axis
     compare: bool = False  # drawn in a stack of runs: lower lane rows
+    lanes_h: float | None = None  # in a stack, each run's chart height (default: the stack's)
     queue: Queue = Queue()
 
     @property
@@ -51,7 +52,7 @@ class Scene:
 
     @property
     def lane_rows(self) -> Rows:
-        return geometry.lane_rows(len(self.model.lanes), self.compare)
+        return geometry.lane_rows(len(self.model.lanes), self.compare, self.lanes_h)
 
     @property
     def task_rows(self) -> Rows:

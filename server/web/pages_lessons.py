@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,6 +12,7 @@ from experiments.document import RunDocument
 from experiments.lessons import LESSONS, Lesson
 from server.lab.comparison import Comparison
 from server.manager import QueueFull, ReadOnly, RunManager
+from server.render import geometry
 from server.render.compare import Entry, figures, stack
 from server.render.model import from_document
 from server.render.prose import run_info
@@ -47,19 +48,28 @@ async def entries_for(
     return out
 
 
+#: Where a comparison is shown: its lesson's page (or an embed of it), or a slide.
+VIEWS = ("page", "slide")
+
+
 async def comparison_context(
     manager: RunManager,
     store: Store,
     brokers: Brokers,
     comparison: Comparison | Mapping[str, Any],
+    view: str = "page",
 ) -> dict[str, Any]:
     doc = comparison.document() if isinstance(comparison, Comparison) else comparison
     entries = await entries_for(
         manager, store, brokers, [(r["label"], r["id"]) for r in doc["runs"]]
     )
+    lanes_h = geometry.slide_lanes_h(len(entries)) if view == "slide" else None
+    poll_url = f"/comparisons/{doc['id']}" + ("?view=slide" if view == "slide" else "")
     return {
         "comparison": doc,
-        "chart": stack(entries) if entries else "",
+        "chart": stack(entries, lanes_h) if entries else "",
+        "poll_url": poll_url,
+        "view": view,
         "figures": figures(entries),
         "lesson": LESSONS.get(doc.get("lesson") or ""),
         "poll": POLL,
@@ -127,28 +137,27 @@ async def comparison_fragment(
     store: StoreDep,
     brokers: BrokersDep,
     comparisons: ComparisonsDep,
+    view: Annotated[Literal["page", "slide"], Query(description="page or slide")] = "page",
 ) -> Response:
     found: Comparison | dict[str, Any] | None = comparisons.get(comparison_id)
     if found is None:
         found = await off_loop(comparisons.stored, comparison_id)
     if found is None:
         raise HTTPException(404, f"no comparison with id {comparison_id!r}")
-    ctx = await comparison_context(manager, store, brokers, found)
+    ctx = await comparison_context(manager, store, brokers, found, view)
     return TEMPLATES.TemplateResponse(request, "partials/_comparison.html", ctx)
 
 
-@router.get("/compare", response_class=HTMLResponse)
-async def compare(
-    request: Request,
-    manager: ManagerDep,
-    store: StoreDep,
-    brokers: BrokersDep,
-    runs: Annotated[str, Query(description="run ids, comma-separated", max_length=2000)] = "",
-    run: Annotated[
-        list[str] | None, Query(description="run ids, repeated (the history form)")
-    ] = None,
-) -> Response:
-    ids = list(dict.fromkeys([i.strip() for i in runs.split(",") if i.strip()] + list(run or [])))
+def compare_ids(runs: str, run: list[str] | None) -> list[str]:
+    """Run ids from ``?runs=A,B`` and ``?run=A&run=B`` (the history form), in order, once each."""
+    return list(dict.fromkeys([i.strip() for i in runs.split(",") if i.strip()] + list(run or [])))
+
+
+async def compare_context(
+    manager: RunManager, store: Store, brokers: Brokers, ids: list[str]
+) -> tuple[dict[str, Any], int]:
+    """Runs side by side, and the status to answer with: 404 if one is missing, 422 if none
+    was asked for."""
     pairs = [(f"#{n + 1}", i) for n, i in enumerate(ids)]
     entries = await entries_for(manager, store, brokers, pairs)
     found = {e.model.info.id for e in entries}
@@ -162,17 +171,30 @@ async def compare(
         )
         for e in entries
     ]
-    return TEMPLATES.TemplateResponse(
-        request,
-        "compare.html",
-        {
-            "chart": stack(entries) if entries else "",
-            "figures": figures(entries),
-            "missing": missing,
-            "empty": not ids,
-        },
-        status_code=status,
-    )
+    ctx = {
+        "chart": stack(entries) if entries else "",
+        "figures": figures(entries),
+        "missing": missing,
+        "empty": not ids,
+    }
+    return ctx, status
+
+
+RunsQuery = Annotated[str, Query(description="run ids, comma-separated", max_length=2000)]
+RunQuery = Annotated[list[str] | None, Query(description="run ids, repeated (the history form)")]
+
+
+@router.get("/compare", response_class=HTMLResponse)
+async def compare(
+    request: Request,
+    manager: ManagerDep,
+    store: StoreDep,
+    brokers: BrokersDep,
+    runs: RunsQuery = "",
+    run: RunQuery = None,
+) -> Response:
+    ctx, status = await compare_context(manager, store, brokers, compare_ids(runs, run))
+    return TEMPLATES.TemplateResponse(request, "compare.html", ctx, status_code=status)
 
 
 def _lesson(lesson_id: str) -> Lesson:
