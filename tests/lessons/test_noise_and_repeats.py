@@ -1,14 +1,17 @@
 """What every lesson's verdict gets from the judge wrapper (``server/lab/comparison.py``): a word on
-the machine's speed changing across its runs, and repeats (interleaved runs, each step's median)."""
+the machine's speed changing across its runs, and repeats (interleaved runs, each step's median);
+the API's ``repeat``, the page's control, and a repeated lesson end to end."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 
 from experiments.lessons import LESSONS, Lesson, Ratio, Step, Verdict, cpu_bound
 from server.lab.comparison import (
+    FACTS,
     MAX_REPEAT,
     SPEED_NOTABLE,
     median_run,
@@ -18,6 +21,7 @@ from server.lab.comparison import (
 )
 from server.lab.comparison import judge as judged
 from tests.lessons.documents import doc
+from tests.support import LabClient
 
 CPU = LESSONS["cpu-bound"]
 #: cpu-bound's runs on a machine whose speed held: asyncio 1.20x, the same work as sequential.
@@ -215,3 +219,60 @@ def test_an_unfinished_repetition_is_named_with_its_number() -> None:
     rounds[1][cpu_bound.PRC]["status"] = "cancelled"
     v = judged(CPU, *rounds)
     assert v["facts"] == {} and "processes (2) · 2 of 2 (cancelled)" in v["text"]
+
+
+# --- the API, the page, end to end --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body", [{"repeat": True}, {"repeat": 0}, {"repeat": 6}, {"repeat": "3"}, {"repeat": 2.5}]
+)
+def test_repeat_must_be_a_whole_number_from_one_to_five(client: LabClient, body: Any) -> None:
+    r = client.post("/api/lessons/concurrency-vs-parallelism/runs", json=body)
+    assert r.status_code == 422, r.text
+    assert [e["loc"] for e in r.json()["detail"]] == [["body", "repeat"]]
+
+
+def test_the_lessons_api_documents_the_facts_every_verdict_may_add(client: LabClient) -> None:
+    facts = client.get("/api/lessons/cpu-bound").json()["facts"]
+    assert facts == {**cpu_bound.LESSON.facts, **FACTS}
+    assert {"speed_spread", "repeat", "repeat_spread"} <= set(facts)
+
+
+def test_the_lesson_page_offers_to_repeat_it(client: LabClient) -> None:
+    page = BeautifulSoup(client.get("/lessons/cpu-bound").text, "html.parser")
+    form = page.select_one("form[action='/lessons/cpu-bound/run']")
+    assert form is not None and form["method"] == "post"
+    assert form["hx-post"] == "/lessons/cpu-bound/run"
+    buttons = {b.get_text(strip=True): b for b in form.select("button[type=submit]")}
+    assert set(buttons) == {"Run this lesson", "Repeat ×3"}
+    assert buttons["Repeat ×3"]["name"] == "repeat" and buttons["Repeat ×3"]["value"] == "3"
+    # Out of range from the form: said, nothing started.
+    r = client.post("/lessons/cpu-bound/run", data={"repeat": "9"}, headers={"HX-Request": "1"})
+    assert r.status_code == 422 and "repeat must be a whole number from 1 to 5" in r.text
+
+
+def test_a_repeated_lesson_end_to_end(client: LabClient) -> None:
+    lesson = LESSONS["concurrency-vs-parallelism"]
+    steps = [s.label for s in lesson.steps]
+    c = client.run_lesson(lesson.id, timeout=60, repeat=2)
+    runs = c["runs"]
+    assert c["repeat"] == 2
+    assert [(r["step"], r["repetition"]) for r in runs] == [(s, 1) for s in steps] + [
+        (s, 2) for s in steps
+    ]
+    assert [r["label"] for r in runs] == [f"{s} · {k} of 2" for k in (1, 2) for s in steps]
+    facts = c["verdict"]["facts"]
+    assert facts["repeat"] == 2 and facts["repeat_spread"] >= 0
+    assert "Repeated 2 times, interleaved" in c["verdict"]["text"]
+    # One median per step, the faster of its two runs.
+    for step in steps:
+        mine = [r for r in runs if r["step"] == step]
+        assert [r["median"] for r in mine].count(True) == 1
+        assert next(r for r in mine if r["median"])["wall_s"] == min(r["wall_s"] for r in mine)
+    # The page shows all four runs, the medians marked.
+    page = BeautifulSoup(client.get(f"/lessons/{lesson.id}").text, "html.parser")
+    assert page.select_one("[data-repeat='2']") is not None
+    labels = [a.get_text(strip=True) for a in page.select("table.figures td:first-child a")]
+    assert len(labels) == 4 and sum(label.endswith("· median") for label in labels) == 2
+    assert FACTS["repeat"] in page.select_one("table.facts").get_text()  # type: ignore[union-attr]
