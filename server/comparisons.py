@@ -1,4 +1,5 @@
-"""Lessons started as comparisons: their runs go through the manager as one group, in order."""
+"""Lessons started as comparisons: their runs go through the manager as one group, in order (with
+repeats, the lesson's steps interleaved: A B C, A B C)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import OrderedDict
 from typing import Any
 
 from experiments.lessons import Lesson
-from server.lab.comparison import Comparison
+from server.lab.comparison import Comparison, plan
 from server.lab.executors import Threads
 from server.lab.run import Run
 from server.lab.spec import RunSpec
@@ -21,24 +22,28 @@ KEEP = 32
 LESSON_MAX_THREADS = 256
 
 
-def lesson_specs(lesson: Lesson, limits: Limits) -> list[RunSpec]:
-    """The lesson's steps as checked run specs (raises InvalidParameter for a broken lesson)."""
+def lesson_specs(lesson: Lesson, limits: Limits, repeat: int = 1) -> list[RunSpec]:
+    """The lesson's steps, ``repeat`` times interleaved, as checked run specs (raises
+    InvalidParameter for a broken lesson, ValueError for a repeat out of range)."""
     threads = max(limits.max_workers_of(Threads), LESSON_MAX_THREADS)
     limits = dataclasses.replace(limits, max_workers={**limits.max_workers, Threads.id: threads})
-    return [
-        make_spec(
-            s.workload,
-            s.executor,
-            s.tasks,
-            s.workers,
-            dict(s.params),
-            s.start_method,
-            limits=limits,
-            label=s.label,
-            server=s.server,
+    specs = []
+    for slot in plan(lesson, repeat):
+        s = slot.step
+        specs.append(
+            make_spec(
+                s.workload,
+                s.executor,
+                s.tasks,
+                s.workers,
+                dict(s.params),
+                s.start_method,
+                limits=limits,
+                label=slot.label,
+                server=s.server,
+            )
         )
-        for s in lesson.steps
-    ]
+    return specs
 
 
 class Comparisons:
@@ -47,11 +52,11 @@ class Comparisons:
         self.live: OrderedDict[str, Comparison] = OrderedDict()
         manager.on_finish(self._run_finished)
 
-    def start(self, lesson: Lesson) -> Comparison:
-        runs = self.manager.submit_group(lesson_specs(lesson, self.limits), exclusive=True)
-        comparison = Comparison(
-            lesson, [(s.label, r) for s, r in zip(lesson.steps, runs, strict=True)]
-        )
+    def start(self, lesson: Lesson, repeat: int = 1) -> Comparison:
+        """Submit the lesson's runs (its steps ``repeat`` times, interleaved) as one exclusive
+        group: nothing else runs beside them."""
+        specs = lesson_specs(lesson, self.limits, repeat)
+        comparison = Comparison(lesson, self.manager.submit_group(specs, exclusive=True), repeat)
         self.live[comparison.id] = comparison
         while len(self.live) > KEEP:
             self.live.popitem(last=False)

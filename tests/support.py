@@ -77,10 +77,14 @@ class LabClient(httpx.Client):
                         return events, False
         return events, True
 
-    def run_lesson(self, lesson_id: str, timeout: float = 120) -> dict[str, Any]:
-        """Run a lesson to its verdict; the finished comparison. Checks the API's promises on
-        the way: accepted at once, no verdict before every run has ended, done with facts."""
-        r = self.post(f"/api/lessons/{lesson_id}/runs")
+    def run_lesson(
+        self, lesson_id: str, timeout: float = 120, repeat: int | None = None
+    ) -> dict[str, Any]:
+        """Run a lesson to its verdict (``repeat`` times, if given); the finished comparison.
+        Checks the API's promises on the way: accepted at once, no verdict before every run has
+        ended, done with facts."""
+        body = {} if repeat is None else {"json": {"repeat": repeat}}
+        r = self.post(f"/api/lessons/{lesson_id}/runs", **body)
         assert r.status_code == 202, r.text
         started = r.json()
         assert started["lesson"] == lesson_id and started["status"] == "running" and started["runs"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict
+from experiments.lessons.base import Doc, Lesson, Ratio, Reference, Step, Verdict
 
 ORDER = (
     "concurrency-vs-parallelism",
@@ -50,4 +50,4 @@ def _discover() -> dict[str, Lesson]:
 
 LESSONS: dict[str, Lesson] = _discover()
 
-__all__ = ["LESSONS", "ORDER", "Doc", "Lesson", "Reference", "Step", "Verdict"]
+__all__ = ["LESSONS", "ORDER", "Doc", "Lesson", "Ratio", "Reference", "Step", "Verdict"]

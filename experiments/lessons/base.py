@@ -44,6 +44,21 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Ratio:
+    """A fact that divides one run's timing by another's: the machine's speed alone can move it.
+
+    ``base`` and ``other`` are the two runs' labels ("" when they depend on the result, such as
+    a margin between whichever runs came first and second); ``tested`` is what the comparison is
+    meant to show ("asyncio", "a second worker").
+    """
+
+    fact: str
+    base: str = ""
+    other: str = ""
+    tested: str = ""
+
+
+@dataclass(frozen=True)
 class Verdict:
     text: str
     facts: dict[str, float]
@@ -59,6 +74,14 @@ class Lesson:
     judge: Callable[[Mapping[str, Doc]], Verdict]
     facts: Mapping[str, str] = field(default_factory=dict)  # fact name -> what it means
     references: Sequence[Reference] = ()
+    #: The facts that compare timings; ``None``: every fact whose name starts with "speedup".
+    ratios: Sequence[Ratio] | None = None
+
+    def ratios_in(self, facts: Mapping[str, float]) -> list[Ratio]:
+        """The timing comparisons among a verdict's facts."""
+        if self.ratios is None:
+            return [Ratio(name) for name in facts if name.startswith("speedup")]
+        return [r for r in self.ratios if r.fact in facts]
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "summary": self.summary}

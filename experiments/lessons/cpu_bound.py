@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, speedup
+from experiments.lessons.base import Doc, Lesson, Ratio, Reference, Step, Verdict, speedup
 
 SEQ, THR, PRC, AIO = "sequential", "threads (2)", "processes (2)", "asyncio"
 WORK = {"ms": 150}
@@ -57,6 +57,11 @@ LESSON = Lesson(
         Step(AIO, "cpu", "asyncio", tasks=TASKS, params=WORK),
     ),
     judge=judge,
+    ratios=(
+        Ratio("speedup_threads", SEQ, THR, "threads"),
+        Ratio("speedup_processes", SEQ, PRC, "processes"),
+        Ratio("speedup_asyncio", SEQ, AIO, "asyncio"),
+    ),
     facts={
         "speedup_threads": "sequential wall time / threads wall time",
         "speedup_processes": "sequential wall time / processes wall time",

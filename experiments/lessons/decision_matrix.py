@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, speedup, wall
+from experiments.lessons.base import Doc, Lesson, Ratio, Reference, Step, Verdict, speedup, wall
 
 CPU_WORK, CPU_TASKS = {"ms": 100}, 8
 FAST_WAIT, FAST_TASKS, FAST_THREADS = {"ms": 10}, 20, 20
@@ -158,6 +158,15 @@ LESSON = Lesson(
         Step(SLOW_AIO, "io", "asyncio", tasks=SLOW_TASKS, params=SLOW_WAIT),
     ),
     judge=judge,
+    # The margins compare whichever runs came first and second: no fixed pair of runs.
+    ratios=(
+        Ratio("cpu_margin", tested="the CPU row's winner being faster"),
+        Ratio("cpu_processes_speedup", CPU_SEQ, CPU_PRC, "processes"),
+        Ratio("fast_io_margin", tested="the fast-I/O row's winner being faster"),
+        Ratio("fast_io_threads_speedup", FAST_SEQ, FAST_THR, "threads"),
+        Ratio("slow_io_margin", tested="the slow-I/O row's winner being faster"),
+        Ratio("slow_io_asyncio_advantage", SLOW_THR, SLOW_AIO, "asyncio"),
+    ),
     facts={
         "cpu_wall_sequential": "seconds, CPU row, sequential (about 8 × 100 ms = 0.8 s)",
         "cpu_wall_threads": "seconds, CPU row, 2 threads",

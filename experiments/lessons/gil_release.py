@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, metric, speedup
+from experiments.lessons.base import Doc, Lesson, Ratio, Reference, Step, Verdict, metric, speedup
 
 TASKS = 8
 LARGE = {"mib": 64}  # updates of 1 MiB: hashlib releases the GIL for each
@@ -72,6 +72,10 @@ LESSON = Lesson(
         Step(SMALL_THR, "hash", "threads", tasks=TASKS, workers=2, params=SMALL),
     ),
     judge=judge,
+    ratios=(
+        Ratio("speedup_large", LARGE_SEQ, LARGE_THR, "hashlib releasing the GIL"),
+        Ratio("speedup_small", SMALL_SEQ, SMALL_THR, "two threads"),
+    ),
     facts={
         "speedup_large": "sequential / 2 threads wall time, 1 MiB updates (1.5 or more expected)",
         "speedup_small": "sequential / 2 threads wall time, 1 KiB updates (about 1 expected)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, speedup, wall
+from experiments.lessons.base import Doc, Lesson, Ratio, Reference, Step, Verdict, speedup, wall
 
 TASKS, WAIT = 160, {"ms": 50}
 SEQ, T5, T10, T50, AIO, PRC = (
@@ -56,6 +56,10 @@ LESSON = Lesson(
         Step(PRC, "io", "processes", tasks=TASKS, workers=2, params=WAIT),
     ),
     judge=judge,
+    ratios=(
+        Ratio("speedup_asyncio", SEQ, AIO, "asyncio"),
+        Ratio("speedup_threads_50", SEQ, T50, "50 threads"),
+    ),
     facts={
         "wall_sequential": "seconds, one wait after another (about 160 × 50 ms = 8 s)",
         "wall_5_threads": "seconds with 5 threads (about 1.6 s)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, metric, wall
+from experiments.lessons.base import Doc, Lesson, Ratio, Reference, Step, Verdict, metric, wall
 
 REQUESTS, SLEEP_MS = 10, 1000
 BLOCKING, AWAITING = "async def + time.sleep(1)", "async def + await asyncio.sleep(1)"
@@ -82,6 +82,7 @@ LESSON = Lesson(
     ),
     steps=(_step(BLOCKING, "async-blocking"), _step(AWAITING, "async")),
     judge=judge,
+    ratios=(Ratio("slowdown", BLOCKING, AWAITING, "the blocking call"),),
     facts={
         "wall_blocking": f"seconds for {REQUESTS} requests, async def calling time.sleep(1)",
         "wall_awaiting": f"seconds for {REQUESTS} requests, async def awaiting asyncio.sleep(1)",

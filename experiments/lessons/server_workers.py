@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict
+from experiments.lessons.base import Doc, Lesson, Ratio, Reference, Step, Verdict
 from experiments.lessons.serverlab import MIB, spread, throughput, workers_rss_peak
 
 REQUESTS, CPU_MS, IN_FLIGHT = 32, 100, 8
@@ -102,6 +102,10 @@ LESSON = Lesson(
         _step(GUNICORN_2, "gunicorn", 2),
     ),
     judge=judge,
+    ratios=(
+        Ratio("speedup_uvicorn_2", ONE, UVICORN_2, "a second worker"),
+        Ratio("speedup_gunicorn_2", ONE, GUNICORN_2, "a second worker"),
+    ),
     facts={
         "throughput_1": "requests per second, one uvicorn worker",
         "throughput_uvicorn_2": "requests per second, uvicorn --workers 2",

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Body, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from experiments.lessons import LESSONS
+from server.lab.comparison import FACTS, MAX_REPEAT
 from server.manager import QueueFull, ReadOnly
 from server.web.deps import ComparisonsDep, off_loop
 
 router = APIRouter(prefix="/api", tags=["lessons"])
+
+
+class LessonRunRequest(BaseModel):
+    """How to run a lesson (the body is optional: no body runs each step once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Strict: ``true`` is not 1, nor ``"3"`` 3.
+    repeat: StrictInt = Field(
+        1,
+        ge=1,
+        le=MAX_REPEAT,
+        description="times to run the lesson's steps, interleaved (A B C, A B C); the verdict "
+        "reads each step's median run",
+    )
 
 
 @router.get("/lessons")
@@ -40,7 +57,7 @@ async def get_lesson(lesson_id: str) -> dict[str, Any]:
             }
             for s in lesson.steps
         ],
-        "facts": dict(lesson.facts),
+        "facts": {**lesson.facts, **FACTS},
         "references": [
             {"source": r.source, "figures": r.figures, "url": r.url} for r in lesson.references
         ],
@@ -49,14 +66,18 @@ async def get_lesson(lesson_id: str) -> dict[str, Any]:
 
 @router.post("/lessons/{lesson_id}/runs", status_code=202)
 async def start_lesson(
-    lesson_id: str, response: Response, comparisons: ComparisonsDep
+    lesson_id: str,
+    response: Response,
+    comparisons: ComparisonsDep,
+    body: Annotated[LessonRunRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    """Start the lesson's runs, one after another; the verdict follows when all have ended."""
+    """Start the lesson's runs, one after another, alone; the verdict follows when all have
+    ended."""
     lesson = LESSONS.get(lesson_id)
     if lesson is None:
         raise HTTPException(404, f"no lesson {lesson_id!r}; see GET /api/lessons")
     try:
-        comparison = comparisons.start(lesson)
+        comparison = comparisons.start(lesson, body.repeat if body else 1)
     except QueueFull as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": "5"}) from None
     except ReadOnly as exc:
@@ -66,6 +87,7 @@ async def start_lesson(
         "id": comparison.id,
         "lesson": lesson.id,
         "status": "running",
+        "repeat": comparison.repeat,
         "runs": [run.id for _, run in comparison.runs],
     }
 

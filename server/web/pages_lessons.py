@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from experiments.document import RunDocument
 from experiments.lessons import LESSONS, Lesson
-from server.lab.comparison import Comparison
+from server.lab.comparison import FACTS, MAX_REPEAT, Comparison
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.render import geometry
 from server.render.compare import Entry, figures, stack
@@ -63,6 +64,7 @@ async def comparison_context(
     entries = await entries_for(
         manager, store, brokers, [(r["label"], r["id"]) for r in doc["runs"]]
     )
+    lesson = LESSONS.get(doc.get("lesson") or "")
     lanes_h = geometry.slide_lanes_h(len(entries)) if view == "slide" else None
     poll_url = f"/comparisons/{doc['id']}" + ("?view=slide" if view == "slide" else "")
     return {
@@ -70,14 +72,26 @@ async def comparison_context(
         "chart": stack(entries, lanes_h) if entries else "",
         "poll_url": poll_url,
         "view": view,
-        "figures": figures(entries),
-        "lesson": LESSONS.get(doc.get("lesson") or ""),
+        "figures": figures(_medians_marked(doc, entries)),
+        "lesson": lesson,
+        "meanings": {**FACTS, **(lesson.facts if lesson else {})},
         "poll": POLL,
         "live": doc["status"] in ("running", "pending"),
         "waiting_for": next(
             filter(None, (manager.waiting_for(r["id"]) for r in doc["runs"])), None
         ),
     }
+
+
+def _medians_marked(doc: Mapping[str, Any], entries: list[Entry]) -> list[Entry]:
+    """With repeats, the figures mark the runs the verdict read (each step's median)."""
+    if (doc.get("repeat") or 1) == 1 or not doc.get("verdict"):
+        return entries
+    medians = {r["id"] for r in doc["runs"] if r.get("median")}
+    return [
+        dataclasses.replace(e, label=f"{e.label} · median") if e.model.info.id in medians else e
+        for e in entries
+    ]
 
 
 @router.get("/lessons", response_class=HTMLResponse)
@@ -113,11 +127,17 @@ async def run_lesson(
     store: StoreDep,
     brokers: BrokersDep,
     comparisons: ComparisonsDep,
+    repeat: Annotated[str, Form()] = "1",
     hx_request: Annotated[str | None, Header()] = None,
 ) -> Response:
     lesson = _lesson(lesson_id)
+    if repeat not in {str(n) for n in range(1, MAX_REPEAT + 1)}:
+        message = f"repeat must be a whole number from 1 to {MAX_REPEAT}, not {repeat!r}"
+        return TEMPLATES.TemplateResponse(
+            request, "partials/_comparison_error.html", {"message": message}, status_code=422
+        )
     try:
-        comparison = comparisons.start(lesson)
+        comparison = comparisons.start(lesson, int(repeat))
     except (QueueFull, ReadOnly) as exc:
         status = 429 if isinstance(exc, QueueFull) else 403
         return TEMPLATES.TemplateResponse(

@@ -22,14 +22,19 @@ def doc(
     status: str = "done",
     cpus: int = 2,
     tasks: list[dict[str, Any]] | None = None,
+    speed: tuple[float, float] | None = None,
     **metrics: float,
 ) -> dict[str, Any]:
-    """A run document with just what verdicts read."""
+    """A run document with just what verdicts read; ``speed``: the machine's speed measured
+    before and after the run (``host.speed``, work units per ms of CPU), if it was."""
+    host: dict[str, Any] = {"cpus": cpus}
+    if speed is not None:
+        host["speed"] = {"start": speed[0], "end": speed[1]}
     return {
         "id": label,
         "status": status,
         "wall_s": wall,
-        "host": {"cpus": cpus},
+        "host": host,
         "metrics": {"avg_concurrency": 1.0, "avg_parallelism": 1.0, "peak_rss_bytes": 0, **metrics},
         "tasks": tasks or [],
         "lanes": [],
