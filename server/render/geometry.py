@@ -136,9 +136,12 @@ def lane_rows(lanes: int, compare: bool = False, chart_h: float | None = None) -
     return rows(lanes, LANE_CHART_H, 10, 30)
 
 
-def slide_lanes_h(runs: int, room: float = 430, per_run: float = 30) -> float:
-    """Each run's chart height on a slide: the room left for charts (about 60% of a 720 px
-    slide), less each run's heading, shared by the runs."""
+def slide_lanes_h(runs: int, verdict: str = "", per_run: float = 30) -> float:
+    """Each run's chart height on a 1280 x 720 slide: what the title, the idea and the verdict
+    (about 95 characters a line at 24 px) leave, less each run's heading, shared by the runs,
+    but never under 60% of the slide for the charts."""
+    lines = sum(1 + len(part) // 95 for part in verdict.splitlines()) if verdict else 3
+    room = max(300.0, 450.0 - 32 * lines)
     return max(14.0, (room - per_run * runs) / max(runs, 1))
 
 

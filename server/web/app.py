@@ -14,7 +14,7 @@ from server.comparisons import Comparisons
 from server.manager import RunManager
 from server.settings import Settings
 from server.store import Store
-from server.web import api, api_lessons, pages, pages_embed, pages_lessons
+from server.web import api, api_lessons, pages, pages_embed, pages_lessons, pages_present
 from server.web.broker import Brokers
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_lessons.router)
     app.include_router(pages_embed.router)
+    app.include_router(pages_present.router)
     # The more specific mount first: "/static" would otherwise answer for "/static/vendor/...".
     htmx_dist = settings.assets_dir / "htmx.org" / "dist"
     if htmx_dist.is_dir():

@@ -50,7 +50,9 @@ async def entries_for(
 
 
 #: Where a comparison is shown: its lesson's page (or an embed of it), or a slide.
-VIEWS = ("page", "slide")
+ViewQuery = Annotated[
+    Literal["page", "slide"], Query(description="page (a lesson page or embed) or slide")
+]
 
 
 async def comparison_context(
@@ -65,7 +67,8 @@ async def comparison_context(
         manager, store, brokers, [(r["label"], r["id"]) for r in doc["runs"]]
     )
     lesson = LESSONS.get(doc.get("lesson") or "")
-    lanes_h = geometry.slide_lanes_h(len(entries)) if view == "slide" else None
+    verdict = (doc.get("verdict") or {}).get("text") or ""
+    lanes_h = geometry.slide_lanes_h(len(entries), verdict) if view == "slide" else None
     poll_url = f"/comparisons/{doc['id']}" + ("?view=slide" if view == "slide" else "")
     return {
         "comparison": doc,
@@ -128,6 +131,7 @@ async def run_lesson(
     brokers: BrokersDep,
     comparisons: ComparisonsDep,
     repeat: Annotated[str, Form()] = "1",
+    view: ViewQuery = "page",
     hx_request: Annotated[str | None, Header()] = None,
 ) -> Response:
     lesson = _lesson(lesson_id)
@@ -144,8 +148,9 @@ async def run_lesson(
             request, "partials/_comparison_error.html", {"message": str(exc)}, status_code=status
         )
     if not hx_request:
-        return RedirectResponse(f"/lessons/{lesson.id}", status_code=303)
-    ctx = await comparison_context(manager, store, brokers, comparison)
+        back = f"/present/{lesson.id}" if view == "slide" else f"/lessons/{lesson.id}"
+        return RedirectResponse(back, status_code=303)
+    ctx = await comparison_context(manager, store, brokers, comparison, view)
     return TEMPLATES.TemplateResponse(request, "partials/_comparison.html", ctx, status_code=201)
 
 
@@ -157,7 +162,7 @@ async def comparison_fragment(
     store: StoreDep,
     brokers: BrokersDep,
     comparisons: ComparisonsDep,
-    view: Annotated[Literal["page", "slide"], Query(description="page or slide")] = "page",
+    view: ViewQuery = "page",
 ) -> Response:
     found: Comparison | dict[str, Any] | None = comparisons.get(comparison_id)
     if found is None:
