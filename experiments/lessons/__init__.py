@@ -24,6 +24,7 @@ ORDER = (
     "how-many-threads",
     "memory-per-process",
     "start-methods",
+    "oversubscription",
     "server-blocking-async",
     "server-threadpool",
     "server-async-await",
