@@ -115,3 +115,25 @@ def median(values: Sequence[float]) -> float:
 
 def ratio_word(x: float) -> str:
     return f"{x:.2f}×"
+
+
+def waited(task: Mapping[str, Any], reason: str) -> float:
+    """Seconds one task waited for ``reason`` (its ``waits``; none in runs recorded before)."""
+    return sum(e - s for s, e, r in task.get("waits") or () if r == reason)
+
+
+def wait_shares(doc: Doc, reason: str) -> dict[str, float]:
+    """Per lane (by its label, in order), the share of its tasks' time in flight that they
+    waited for ``reason``; empty for a run recorded before waits were."""
+    if not any("waits" in t for t in doc["tasks"]):
+        return {}
+    labels = {lane["id"]: lane["label"] for lane in doc.get("lanes") or ()}
+    flight: dict[str, float] = {}
+    wait: dict[str, float] = {}
+    for t in doc["tasks"]:
+        if t.get("end_s") is None:
+            continue
+        lane = labels.get(t.get("lane", ""), t.get("lane", ""))
+        flight[lane] = flight.get(lane, 0.0) + t["end_s"] - t["start_s"]
+        wait[lane] = wait.get(lane, 0.0) + waited(t, reason)
+    return {lane: wait[lane] / f for lane, f in flight.items() if f > 0}

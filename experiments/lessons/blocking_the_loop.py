@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 from experiments.document import Task
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict
+from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, waited
 from experiments.loop_blocker import BLOCKER
 
 BLOCK_MS = 300
@@ -51,6 +51,9 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
         ticks, window = heartbeat(runs[label])
         facts[f"ticks_{name}"] = ticks_within(ticks, window)
         facts[f"gap_ms_{name}"] = round(longest_gap_ms(ticks, _task(runs[label], 0)["start_s"]), 1)
+    blocked_doc = runs[BLOCKING]
+    if any("waits" in t for t in blocked_doc["tasks"]):
+        facts["heartbeat_loop_wait_s"] = round(waited(_task(blocked_doc, 0), "loop"), 3)
     blocked, awaited, threaded = (facts[f"ticks_{name}"] for _, name in MODE.values())
     gap = facts["gap_ms_time_sleep"]
     text = (
@@ -59,6 +62,11 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
         f"{_times(awaited)} beside await asyncio.sleep and {_times(threaded)} beside "
         "asyncio.to_thread. "
     )
+    if "heartbeat_loop_wait_s" in facts:
+        text += (
+            f"Beside time.sleep, the heartbeat spent {facts['heartbeat_loop_wait_s']:.2f} s ready "
+            "to run, its sleep over, while the loop was busy elsewhere (its `loop` waits). "
+        )
     if blocked <= 3 and min(awaited, threaded) >= 20:
         text += (
             "A blocking call inside a coroutine stops the whole event loop; awaiting, or moving "
@@ -102,6 +110,7 @@ LESSON = Lesson(
     ),
     judge=judge,
     facts={
+        "heartbeat_loop_wait_s": "seconds the heartbeat waited ready to run while time.sleep held the loop",
         "ticks_time_sleep": "heartbeat ticks during the 0.3 s time.sleep (3 or fewer expected)",
         "ticks_asyncio_sleep": "heartbeat ticks during await asyncio.sleep(0.3) (about 30)",
         "ticks_to_thread": "heartbeat ticks during await asyncio.to_thread(time.sleep, 0.3) "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 
-from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, median
+from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, median, wait_shares
 
 T2, T4 = "2 threads", "4 threads"
 #: The same total work in both runs: 2 tasks of 300 ms, 4 tasks of 150 ms.
@@ -35,6 +35,10 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
         facts[f"slice_ms_{n}_threads"] = round(median(slices_ms(runs[label])), 2)
         facts[f"cpu_share_{n}_threads"] = round(cpu_share(runs[label]), 3)
     facts["switch_interval_ms"] = interval_ms
+    shares = {label: wait_shares(runs[label], "gil") for label in THREADS}
+    for label, (n, _) in THREADS.items():
+        if shares[label]:
+            facts[f"gil_share_{n}_threads"] = round(median(list(shares[label].values())), 3)
     s2, s4 = facts["slice_ms_2_threads"], facts["slice_ms_4_threads"]
     c2, c4 = facts["cpu_share_2_threads"], facts["cpu_share_4_threads"]
     text = (
@@ -42,6 +46,7 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
         f"of its lifetime. With 4 threads: {s4:.1f} ms and {c4:.0%}. "
         f"The switch interval is {interval_ms:g} ms"
     )
+    said_waits = _gil_waits(shares)
     slices_ok = all(0.4 * interval_ms <= s <= 2 * interval_ms for s in (s2, s4))
     shares_ok = all(0.6 / n <= c <= 1.3 / n for n, c in ((2, c2), (4, c4)))
     if slices_ok and shares_ok:
@@ -49,7 +54,7 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
             f", so the GIL changed hands about every {interval_ms:g} ms, and the threads shared "
             "one core: each of N threads ran about 1/N of the time."
         )
-        return Verdict(text, facts)
+        return Verdict(text + said_waits, facts)
     text += ". "
     if not slices_ok:
         if max(s2, s4) > 2 * interval_ms:
@@ -70,7 +75,17 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
                 "Each thread ran less than 1/N of the time: besides the GIL, the threads waited "
                 "for a core, so the machine was busy."
             )
-    return Verdict(text.rstrip(), facts)
+    return Verdict(text.rstrip() + said_waits, facts)
+
+
+def _gil_waits(shares: Mapping[str, Mapping[str, float]]) -> str:
+    """Each thread's share of its time waiting for the GIL, as the lab classified its waits."""
+    runs = [
+        f"{label}: " + ", ".join(f"{lane} {share:.0%}" for lane, share in per_lane.items())
+        for label, per_lane in shares.items()
+        if per_lane
+    ]
+    return f" Time each thread spent waiting for the GIL: {'; '.join(runs)}." if runs else ""
 
 
 LESSON = Lesson(
@@ -100,6 +115,8 @@ LESSON = Lesson(
         "cpu_share_2_threads": "average CPU time / time in flight of a thread, 2 threads (about 1/2)",
         "cpu_share_4_threads": "average CPU time / time in flight of a thread, 4 threads (about 1/4)",
         "switch_interval_ms": "sys.getswitchinterval() of the lab's interpreter, ms",
+        "gil_share_2_threads": "median share of a thread's time in flight waiting for the GIL, 2 threads (about 1/2)",
+        "gil_share_4_threads": "median share of a thread's time in flight waiting for the GIL, 4 threads (about 3/4)",
     },
     references=(
         Reference(

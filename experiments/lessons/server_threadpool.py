@@ -22,6 +22,18 @@ def threads_used(doc: Doc) -> int:
     return sum(1 for lane in doc["lanes"] if lane["kind"] == "thread")
 
 
+#: A request "queued" when it waited at least this long between being sent and being handled.
+QUEUED_S = 0.1
+
+
+def queue_times(doc: Doc) -> list[float]:
+    """Per request, how long it waited between being sent and a worker thread taking it (the
+    task's ``[submitted_s, start_s]``); empty for runs recorded before that was."""
+    return [
+        t["start_s"] - t["submitted_s"] for t in doc["tasks"] if t.get("submitted_s") is not None
+    ]
+
+
 def judge(runs: Mapping[str, Doc]) -> Verdict:
     one = SLEEP_MS / 1000
     facts: dict[str, float] = {}
@@ -32,6 +44,10 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
         facts[f"max_in_flight_{n}"] = metric(doc, "max_in_flight")
         facts[f"threads_used_{n}"] = float(threads_used(doc))
         facts[f"expected_{n}"] = waves(n) * one
+        queued = [q for q in queue_times(doc) if q >= QUEUED_S]
+        if queue_times(doc):
+            facts[f"queued_{n}"] = float(len(queued))
+            facts[f"queued_max_s_{n}"] = round(max(queued, default=0.0), 3)
         parts.append(
             f"with {n} threads {facts[f'wall_{n}']:.2f} s, at most "
             f"{facts[f'max_in_flight_{n}']:.0f} at a time on {facts[f'threads_used_{n}']:.0f} "
@@ -49,6 +65,13 @@ def judge(runs: Mapping[str, Doc]) -> Verdict:
         text += (
             f" The default pool did not show as a clean limit of {small} this time; the chart "
             "shows how the requests were actually spread."
+        )
+    if f"queued_{small}" in facts:
+        text += (
+            f" The chart by task shows the line: with {small} threads, "
+            f"{facts[f'queued_{small}']:.0f} of the {REQUESTS} requests waited for a thread "
+            f"before being handled (up to {facts[f'queued_max_s_{small}']:.2f} s), with {big}, "
+            f"{facts[f'queued_{big}']:.0f}."
         )
     if capped and facts[f"wall_{big}"] < facts[f"wall_{small}"]:
         text += (
@@ -88,6 +111,10 @@ LESSON = Lesson(
     ),
     judge=judge,
     facts={
+        "queued_40": "requests that waited 0.1 s or more for one of 40 threads",
+        "queued_max_s_40": "the longest such wait, 40 threads (s)",
+        "queued_100": "requests that waited 0.1 s or more for one of 100 threads",
+        "queued_max_s_100": "the longest such wait, 100 threads (s)",
         **{f"wall_{n}": f"seconds for {REQUESTS} requests with {n} threads" for n in TOKENS},
         **{f"max_in_flight_{n}": f"most requests handled at once with {n} threads" for n in TOKENS},
         **{

@@ -83,3 +83,18 @@ def test_blocking_the_loop_end_to_end(client: LabClient) -> None:
     begin, end = (blocker["start_s"] + t for t in blocker["result"]["window"])
     assert not [iv for iv in beat["running"] if begin + 0.001 < iv[0] < end - 0.001]
     assert any(e - s >= 0.25 for s, e in blocker["running"])
+
+
+def test_blocking_the_loop_verdict_states_the_heartbeats_loop_waits() -> None:
+    blocked = loop_doc(0, "time.sleep")
+    beat = blocked["tasks"][0]
+    beat["waits"] = [[0.11, 0.4, "loop"], [0.4, 0.41, "await"]]  # ready, the loop held
+    v = btl.judge(
+        {
+            btl.BLOCKING: blocked,
+            btl.AWAIT: loop_doc(29, "asyncio.sleep"),
+            btl.THREAD: loop_doc(28, "t"),
+        }
+    )
+    assert v.facts["heartbeat_loop_wait_s"] == 0.29
+    assert "the heartbeat spent 0.29 s ready to run" in v.text

@@ -45,7 +45,7 @@ def test_convoy_when_the_effect_shows_and_both_remedies_work() -> None:
     assert "The convoy showed" in v.text and "44× longer, beside two 386×" in v.text
     assert "The median hides it" in v.text
     assert "removed 92% of the slowdown" in v.text and "removed 100% of it" in v.text
-    assert set(f) == set(LESSONS["convoy"].facts)
+    assert set(f) == set(LESSONS["convoy"].facts) - {"io_thread_gil_s", "io_thread_io_s"}
 
 
 def test_convoy_says_what_was_measured_when_there_is_no_convoy() -> None:
@@ -80,3 +80,16 @@ def test_convoy_end_to_end_leaves_no_process_and_restores_the_switch_interval(
     pid = next(t["result"]["pid"] for t in tasks if t["id"] == 1)
     assert isinstance(pid, int) and not alive(pid)
     assert our_children() <= before
+
+
+def test_convoy_verdict_states_the_io_threads_gil_waits() -> None:
+    runs = {label: echo_doc(0.02) for label in cv.KEYS}
+    runs[cv.ONE] = echo_doc(1.0, median=0.05, p90=4.0)
+    runs[cv.ONE]["tasks"][1]["waits"] = [
+        [0.1, 0.4, "gil"],
+        [0.4, 0.45, "io"],
+        [0.5, 0.8, "gil"],
+    ]
+    v = cv.judge(runs)
+    assert (v.facts["io_thread_gil_s"], v.facts["io_thread_io_s"]) == (0.6, 0.05)
+    assert "spent 0.60 s waiting for the GIL and 0.05 s in the socket calls" in v.text

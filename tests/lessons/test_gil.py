@@ -11,9 +11,11 @@ from tests.lessons.documents import doc
 from tests.support import LabClient
 
 
-def threads_doc(n: int, slice_ms: float, share: float, wall: float = 0.6) -> dict[str, Any]:
+def threads_doc(
+    n: int, slice_ms: float, share: float, wall: float = 0.6, waits: bool = False
+) -> dict[str, Any]:
     """n threads alive for the whole run, each running slices of ``slice_ms`` in turn, for
-    ``share`` of the time."""
+    ``share`` of the time; with ``waits``, the gaps recorded as GIL waits."""
     step = slice_ms / 1000
     gap = step / share - step
     tasks = []
@@ -22,10 +24,18 @@ def threads_doc(n: int, slice_ms: float, share: float, wall: float = 0.6) -> dic
         while t + step <= wall:
             running.append([round(t, 6), round(t + step, 6)])
             t += step + gap
-        tasks.append(
-            {"id": i, "start_s": 0.0, "end_s": wall, "cpu_s": share * wall, "running": running}
-        )
+        task = {"id": i, "start_s": 0.0, "end_s": wall, "cpu_s": share * wall, "running": running}
+        if waits:
+            task["lane"] = f"t{i}"
+            ends = [0.0] + [e for _, e in running]
+            task["waits"] = [
+                [a, b, "gil"]
+                for a, b in zip(ends, [s for s, _ in running] + [wall], strict=True)
+                if b > a
+            ]
+        tasks.append(task)
     d = doc(wall=wall, tasks=tasks)
+    d["lanes"] = [{"id": f"t{i}", "label": f"thread {i + 1}"} for i in range(n)]
     d["host"]["switch_interval_s"] = 0.005
     return d
 
@@ -63,3 +73,16 @@ def test_gil_end_to_end(client: LabClient) -> None:
     assert 1 <= facts["slice_ms_4_threads"] <= 15
     assert 0.2 <= facts["cpu_share_2_threads"] <= 0.7  # about 1/2
     assert 0.08 <= facts["cpu_share_4_threads"] <= 0.4  # about 1/4
+
+
+def test_gil_verdict_states_each_threads_share_of_gil_waiting() -> None:
+    v = gil.judge(
+        {gil.T2: threads_doc(2, 5, 0.5, waits=True), gil.T4: threads_doc(4, 5, 0.25, waits=True)}
+    )
+    assert v.facts["gil_share_2_threads"] == pytest.approx(0.5, abs=0.02)
+    assert v.facts["gil_share_4_threads"] == pytest.approx(0.75, abs=0.02)
+    assert (
+        "Time each thread spent waiting for the GIL: 2 threads: thread 1 50%, thread 2 5" in v.text
+    )
+    without = gil.judge({gil.T2: threads_doc(2, 5, 0.5), gil.T4: threads_doc(4, 5, 0.25)})
+    assert "gil_share_2_threads" not in without.facts and "waiting for the GIL:" not in without.text

@@ -30,7 +30,8 @@ def test_s2_the_default_pool_caps_requests_at_40() -> None:
     assert "With 100 tokens up to 100 requests had a thread at once" in v.text
     assert "finished in 1.04 s: the pool size, not the sleep, set the time" in v.text
     assert "did not show as a clean limit" not in v.text
-    assert set(f) == set(LESSONS["server-threadpool"].facts)
+    queue_facts = {"queued_40", "queued_max_s_40", "queued_100", "queued_max_s_100"}
+    assert set(f) == set(LESSONS["server-threadpool"].facts) - queue_facts  # no submitted_s here
 
 
 def test_s2_says_what_was_measured_when_40_threads_did_not_cap() -> None:
@@ -47,3 +48,14 @@ def test_s2_capped_but_slow_and_more_tokens_no_faster() -> None:
     v = s2.judge({s2.LABELS[40]: s2_doc(5.0, 40, 40), s2.LABELS[100]: s2_doc(5.2, 100, 100)})
     assert "did not show as a clean limit of 40" in v.text  # 5 s is not 3 waves of 1 s
     assert "With 100 tokens" not in v.text  # 100 tokens were not faster
+
+
+def test_s2_counts_the_requests_queued_behind_the_threads() -> None:
+    few, many = s2_doc(3.05, 40, 40), s2_doc(1.04, 100, 100)
+    for i, t in enumerate(few["tasks"]):  # waves of 40: the second and third wave waited
+        t["submitted_s"], t["start_s"] = 0.0, float(i // 40)
+    for t in many["tasks"]:
+        t["submitted_s"], t["start_s"] = 0.0, 0.01
+    v = s2.judge({s2.LABELS[40]: few, s2.LABELS[100]: many})
+    assert (v.facts["queued_40"], v.facts["queued_max_s_40"], v.facts["queued_100"]) == (60, 2.0, 0)
+    assert "with 40 threads, 60 of the 100 requests waited for a thread" in v.text
