@@ -119,7 +119,7 @@ def ratio_word(x: float) -> str:
 
 def waited(task: Mapping[str, Any], reason: str) -> float:
     """Seconds one task waited for ``reason`` (its ``waits``; none in runs recorded before)."""
-    return sum(e - s for s, e, r in task.get("waits") or () if r == reason)
+    return float(sum(e - s for s, e, r in task.get("waits") or () if r == reason))
 
 
 def wait_shares(doc: Doc, reason: str) -> dict[str, float]:
@@ -131,9 +131,10 @@ def wait_shares(doc: Doc, reason: str) -> dict[str, float]:
     flight: dict[str, float] = {}
     wait: dict[str, float] = {}
     for t in doc["tasks"]:
-        if t.get("end_s") is None:
+        end = t.get("end_s")
+        if end is None:
             continue
         lane = labels.get(t.get("lane", ""), t.get("lane", ""))
-        flight[lane] = flight.get(lane, 0.0) + t["end_s"] - t["start_s"]
+        flight[lane] = flight.get(lane, 0.0) + end - t["start_s"]
         wait[lane] = wait.get(lane, 0.0) + waited(t, reason)
     return {lane: wait[lane] / f for lane, f in flight.items() if f > 0}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from experiments.lessons.base import Doc, Lesson, Ratio, Reference, Step, Verdict, metric, wall
 from experiments.lessons.memory_per_process import MIB, children_at_peak
@@ -16,7 +17,8 @@ CORE_SHARE = 0.4
 
 def waited(doc: Doc, reason: str) -> float:
     """Seconds the run's tasks spent waiting for ``reason``, summed."""
-    return float((doc["metrics"].get("wait_s") or {}).get(reason) or 0.0)
+    metrics: Mapping[str, Any] = doc["metrics"]
+    return float((metrics.get("wait_s") or {}).get(reason) or 0.0)
 
 
 def in_flight(doc: Doc) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from experiments.lessons.base import Doc, Lesson, Reference, Step, Verdict, metric, wall
 
@@ -29,9 +30,8 @@ QUEUED_S = 0.1
 def queue_times(doc: Doc) -> list[float]:
     """Per request, how long it waited between being sent and a worker thread taking it (the
     task's ``[submitted_s, start_s]``); empty for runs recorded before that was."""
-    return [
-        t["start_s"] - t["submitted_s"] for t in doc["tasks"] if t.get("submitted_s") is not None
-    ]
+    tasks: list[Mapping[str, Any]] = list(doc["tasks"])
+    return [t["start_s"] - t["submitted_s"] for t in tasks if t.get("submitted_s") is not None]
 
 
 def judge(runs: Mapping[str, Doc]) -> Verdict:
