@@ -181,7 +181,7 @@ async def list_runs(
     manager: ManagerDep,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=500, description="most summaries to return")] = 100,
-    offset: Annotated[int, Query(ge=0, description="summaries to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31, description="summaries to skip")] = 0,
 ) -> Response:
     """Summaries of stored runs, newest first; a run still in memory shows its live status."""
     rows = await off_loop(store.list, limit, offset)
