@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware import Middleware
 
@@ -58,7 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             Middleware(edges.HostCheck, allowed_hosts=settings.allowed_hosts),
             Middleware(edges.OriginCheck),
         ],
-        exception_handlers={405: edges.method_not_allowed},
+        exception_handlers={
+            405: edges.method_not_allowed,
+            RequestValidationError: edges.unprocessable,
+        },
     )
     app.include_router(api.router, responses=edges.RESPONSES)
     app.include_router(api_lessons.router, responses=edges.RESPONSES)

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from base64 import b64encode
 from collections.abc import Iterable
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -241,3 +244,21 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
         or any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
     ]
     return JSONResponse({"detail": exc.detail}, 405, headers={"Allow": ", ".join(allowed)})
+
+
+async def unprocessable(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, able to show any input. Python's JSON parser reads ``NaN``, ``Infinity``
+    and ``1e400`` (as inf), which JSON cannot carry back: FastAPI's own handler failed with a 500."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": finite(jsonable_encoder(exc.errors()))}, 422)
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every float that JSON cannot write as its name (``"nan"``, ``"inf"``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value

@@ -293,6 +293,31 @@ def test_an_out_of_range_query_value_is_422_naming_it(
     assert [e["loc"] for e in r.json()["detail"]] == [["query", field]]
 
 
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        pytest.param(
+            b'{"workload": "io", "tasks": 1e400}', ["body", "tasks"], id="overflows-to-inf"
+        ),
+        pytest.param(
+            b'{"workload": "io", "params": {"ms": NaN}}', ["body", "params", "ms"], id="nan"
+        ),
+        pytest.param(
+            b'{"workload": "mixed", "params": {"cpu_fraction": -Infinity}}',
+            ["body", "params", "cpu_fraction"],
+            id="infinity",
+        ),
+    ],
+)
+def test_a_number_json_cannot_write_back_is_422_naming_it(
+    client: LabClient, body: bytes, loc: list[str]
+) -> None:
+    """Python's parser reads these; FastAPI's own 422 then failed to encode its ``input``."""
+    r = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["detail"]] == [loc]
+
+
 # --- settings ------------------------------------------------------------------------------------
 
 
