@@ -81,4 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.allowed_hosts:
+        log.warning(
+            "serving on %s, but answering only requests for 127.0.0.1, localhost and [::1]:"
+            " set CLAB_ALLOWED_HOSTS to the name or address other machines use",
+            settings.host,
+        )
+
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
