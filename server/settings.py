@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.lab.executors import Processes, Threads
 from server.spec import Limits
+
+#: A host name as the Host header carries it, without the port: a name, an IPv4 or a bracketed IPv6
+#: address; ``*.example.org`` for any subdomain, ``*`` for any host at all.
+HOST_NAME = re.compile(r"\*|(\*\.)?[a-z0-9_.-]+|\[[0-9a-f:.]+\]", re.IGNORECASE)
+#: One CSP source expression as ``frame-ancestors`` takes it; nothing that could end the
+#: directive (``;``) or the header.
+FRAME_SOURCE = re.compile(
+    r"'self'|'none'|\*|[a-z][a-z0-9+.-]*:(//(\*\.)?[a-z0-9.-]+(:(\d{1,5}|\*))?)?/?",
+    re.IGNORECASE,
+)
+
+
+def _split(value: object, separators: str) -> object:
+    """A JSON list as it is; a string split at any of ``separators``, blanks dropped."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        return json.loads(value)
+    return [part for part in re.split(f"[{re.escape(separators)}]+", value.strip()) if part]
 
 
 class Settings(BaseSettings):
@@ -44,6 +66,50 @@ class Settings(BaseSettings):
         Path(__file__).resolve().parent.parent / "node_modules",
         description="where npm installed the front-end libraries (htmx)",
     )
+
+    # NoDecode: pydantic-settings would read a list from the environment as JSON only; these take
+    # the plain ``a.example, b.example`` people write (a JSON list works too).
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="host names answered besides 127.0.0.1, localhost and [::1] (any port),"
+        " comma-separated, e.g. lab.example.org; a request for any other Host gets 400",
+    )
+    embed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("'self'",),
+        description="who may frame the /embed/* pages: CSP frame-ancestors sources, space- or"
+        " comma-separated, e.g. 'self' https://slides.example.org; every other page: 'none'",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> object:
+        hosts = _split(value, ", ")
+        if not isinstance(hosts, list | tuple):
+            return hosts
+        out = []
+        for host in map(str, hosts):
+            host = f"[{host}]" if host.count(":") > 1 and not host.startswith("[") else host
+            if not HOST_NAME.fullmatch(host):
+                raise ValueError(
+                    f"{host!r} is not a host name: give names without scheme or port,"
+                    " e.g. lab.example.org, *.example.org, 10.0.0.5 or [fd00::5]"
+                )
+            out.append(host.lower())
+        return tuple(out)
+
+    @field_validator("embed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        sources = _split(value, ", ")
+        if not isinstance(sources, list | tuple):
+            return sources
+        for source in map(str, sources):
+            if not FRAME_SOURCE.fullmatch(source):
+                raise ValueError(
+                    f"{source!r} is not a frame-ancestors source: 'self', 'none', *,"
+                    " a scheme (https:) or an origin (https://host[:port], *.host allowed)"
+                )
+        return tuple(sources)
 
     @property
     def limits(self) -> Limits:

@@ -64,7 +64,15 @@ class ServerRequest(BaseModel):
 class RunRequest(BaseModel):
     """What to run; every field is checked against the workload and the lab's limits."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The example is a whole request, so that "Try it out" (and schemathesis) starts a real run.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"workload": "cpu", "executor": "threads", "tasks": 4, "params": {"ms": 20}}
+            ]
+        },
+    )
 
     workload: str = Field(description="workload id, see GET /api/workloads")
     executor: str = Field(Sequential.id, description=spoken(list(EXECUTORS)))
@@ -158,7 +166,7 @@ async def workloads(settings: SettingsDep) -> dict[str, Any]:
     status_code=202,
     responses={
         202: {"description": "queued or started; the run document so far"},
-        403: {"description": "the lab is read-only"},
+        403: {"description": "the lab is read-only, or a page of another origin sent it"},
         422: {"description": "a field or parameter is not allowed; `loc` names it"},
         429: {"description": "the run queue is full"},
     },
@@ -181,7 +189,7 @@ async def list_runs(
     manager: ManagerDep,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=500, description="most summaries to return")] = 100,
-    offset: Annotated[int, Query(ge=0, description="summaries to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31, description="summaries to skip")] = 0,
 ) -> Response:
     """Summaries of stored runs, newest first; a run still in memory shows its live status."""
     rows = await off_loop(store.list, limit, offset)
@@ -211,6 +219,7 @@ async def get_run(run_id: str, manager: ManagerDep, store: StoreDep) -> Response
     status_code=202,
     responses={
         202: {"description": "cancel requested; the run ends within a second"},
+        403: {"description": "a page of another origin sent it"},
         404: {"description": "no such run"},
         409: {"description": "the run has already finished"},
     },

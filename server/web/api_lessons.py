@@ -13,6 +13,7 @@ from server.manager import QueueFull, ReadOnly
 from server.web.deps import ComparisonsDep, off_loop
 
 router = APIRouter(prefix="/api", tags=["lessons"])
+NO_LESSON: dict[int | str, dict[str, Any]] = {404: {"description": "no such lesson"}}
 
 
 class LessonRunRequest(BaseModel):
@@ -36,7 +37,7 @@ async def list_lessons() -> list[dict[str, Any]]:
     return [lesson.describe() for lesson in LESSONS.values()]
 
 
-@router.get("/lessons/{lesson_id}")
+@router.get("/lessons/{lesson_id}", responses=NO_LESSON)
 async def get_lesson(lesson_id: str) -> dict[str, Any]:
     """One lesson in full: its explanation, the runs it performs, the facts its verdict reports."""
     lesson = LESSONS.get(lesson_id)
@@ -64,7 +65,15 @@ async def get_lesson(lesson_id: str) -> dict[str, Any]:
     }
 
 
-@router.post("/lessons/{lesson_id}/runs", status_code=202)
+@router.post(
+    "/lessons/{lesson_id}/runs",
+    status_code=202,
+    responses={
+        **NO_LESSON,
+        403: {"description": "the lab is read-only, or a page of another origin sent it"},
+        429: {"description": "the run queue is full"},
+    },
+)
 async def start_lesson(
     lesson_id: str,
     response: Response,
@@ -92,7 +101,7 @@ async def start_lesson(
     }
 
 
-@router.get("/comparisons/{comparison_id}")
+@router.get("/comparisons/{comparison_id}", responses={404: {"description": "no such comparison"}})
 async def get_comparison(comparison_id: str, comparisons: ComparisonsDep) -> dict[str, Any]:
     """The runs side by side with their figures; ``verdict`` is null until every run has ended."""
     live = comparisons.get(comparison_id)

@@ -8,17 +8,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
 
 from server.comparisons import Comparisons
 from server.manager import RunManager
 from server.settings import Settings
 from server.store import Store
-from server.web import api, api_lessons, pages, pages_embed, pages_lessons, pages_present
+from server.web import api, api_lessons, edges, pages, pages_embed, pages_lessons, pages_present
 from server.web.broker import Brokers
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 log = logging.getLogger(__name__)
+#: FastAPI's API docs pages (Swagger UI, its OAuth2 redirect, ReDoc): they get ``edges.DOCS_POLICY``.
+DOCS_PAGES = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,9 +48,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Run Python work sequentially, in threads, processes or asyncio, and see what happened.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=DOCS_PAGES[0],
+        swagger_ui_oauth2_redirect_url=DOCS_PAGES[1],
+        redoc_url=DOCS_PAGES[2],
+        # Outermost first (server/web/edges.py): the refusals carry the headers too.
+        middleware=[
+            Middleware(
+                edges.SecurityHeaders, embed_origins=settings.embed_origins, docs=DOCS_PAGES
+            ),
+            Middleware(edges.HostCheck, allowed_hosts=settings.allowed_hosts),
+            Middleware(edges.OriginCheck),
+        ],
+        exception_handlers={
+            405: edges.method_not_allowed,
+            RequestValidationError: edges.unprocessable,
+        },
     )
-    app.include_router(api.router)
-    app.include_router(api_lessons.router)
+    app.include_router(api.router, responses=edges.RESPONSES)
+    app.include_router(api_lessons.router, responses=edges.RESPONSES)
     app.include_router(pages.router)
     app.include_router(pages_lessons.router)
     app.include_router(pages_embed.router)
@@ -63,5 +82,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def serve(settings: Settings) -> None:
     import uvicorn
+
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.allowed_hosts:
+        log.warning(
+            "serving on %s, but answering only requests for 127.0.0.1, localhost and [::1]:"
+            " set CLAB_ALLOWED_HOSTS to the name or address other machines use",
+            settings.host,
+        )
 
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

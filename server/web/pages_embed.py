@@ -34,7 +34,7 @@ from server.web.pages_lessons import (
     comparison_context,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter()
 
 Theme = Annotated[
     Literal["auto", "light", "dark"],
@@ -44,7 +44,7 @@ Theme = Annotated[
 SIZES = {"run": (800, 1000), "lesson": (800, 900), "compare": (800, 600)}
 
 
-@router.get("/embed/runs/{run_id}", response_class=HTMLResponse)
+@router.get("/embed/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
 async def embed_run(
     request: Request,
     run_id: str,
@@ -65,7 +65,7 @@ async def embed_run(
     return TEMPLATES.TemplateResponse(request, "embed_run.html", page)
 
 
-@router.get("/embed/lessons/{lesson_id}", response_class=HTMLResponse)
+@router.get("/embed/lessons/{lesson_id}", response_class=HTMLResponse, include_in_schema=False)
 async def embed_lesson(
     request: Request,
     lesson_id: str,
@@ -93,7 +93,7 @@ async def embed_lesson(
     return TEMPLATES.TemplateResponse(request, "embed_lesson.html", page)
 
 
-@router.get("/embed/compare", response_class=HTMLResponse)
+@router.get("/embed/compare", response_class=HTMLResponse, include_in_schema=False)
 async def embed_compare(
     request: Request,
     manager: ManagerDep,
@@ -147,7 +147,6 @@ def embeddable(
 
 @router.get(
     "/oembed",
-    include_in_schema=True,
     tags=["embedding"],
     responses={
         404: {"description": "not a run, lesson or comparison of this lab"},
