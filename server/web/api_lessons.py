@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from experiments.lessons import LESSONS
 from server.lab.comparison import FACTS, MAX_REPEAT
@@ -16,13 +16,23 @@ router = APIRouter(prefix="/api", tags=["lessons"])
 NO_LESSON: dict[int | str, dict[str, Any]] = {404: {"description": "no such lesson"}}
 
 
+def _whole_number(value: object) -> object:
+    """JSON numbers that are whole (3, 3.0) as ints; anything else is left for the int check to
+    refuse, booleans and strings included."""
+    if isinstance(value, bool | str):
+        raise ValueError("Input should be a valid integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class LessonRunRequest(BaseModel):
     """How to run a lesson (the body is optional: no body runs each step once)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    # Strict: ``true`` is not 1, nor ``"3"`` 3.
-    repeat: StrictInt = Field(
+    # ``true`` is not 1, nor ``"3"`` 3; but 3.0 is JSON's 3, as the schema's "integer" says.
+    repeat: Annotated[int, BeforeValidator(_whole_number)] = Field(
         1,
         ge=1,
         le=MAX_REPEAT,

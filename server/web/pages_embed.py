@@ -161,7 +161,14 @@ async def oembed(
     url: Annotated[
         str, Query(max_length=4000, description="a run, lesson or compare page of this lab")
     ],
-    format: Annotated[str, Query(max_length=20, description="json (the only one)")] = "json",
+    format: Annotated[
+        str,
+        Query(
+            max_length=20,
+            description="json, the only one; any other is 501 Not Implemented (oEmbed 1.0)",
+            json_schema_extra={"enum": ["json"]},
+        ),
+    ] = "json",
     maxwidth: Annotated[int | None, Query(ge=100, le=10_000)] = None,
     maxheight: Annotated[int | None, Query(ge=100, le=20_000)] = None,
 ) -> Response:

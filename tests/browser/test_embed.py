@@ -45,9 +45,41 @@ def docs() -> Iterator[str]:
     host.server_close()
 
 
-def test_a_docs_page_frames_a_live_run_that_grows_and_fits_its_frame(
-    page: Page, server: LiveServer, docs: str
+@pytest.fixture(scope="module")
+def lab_for_docs(docs: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A lab whose embeds the docs site may frame (CLAB_EMBED_ORIGINS)."""
+    env = {"CLAB_EMBED_ORIGINS": f"'self' {docs}"}
+    with LiveServer(tmp_path_factory.mktemp("embeds"), env=env) as lab:
+        yield lab
+
+
+def framed(page: Page, docs: str, src: str, lab: str) -> str:
+    """The URL the framed document ended up with: a refused frame shows Chromium's error page."""
+    page.goto(f"{docs}/?src={src}&lab={lab}")
+    page.wait_for_timeout(500)
+    child = [f for f in page.frames if f != page.main_frame]
+    assert len(child) == 1
+    return child[0].url
+
+
+def test_only_the_embeds_and_only_for_the_allowed_origins_can_be_framed(
+    page: Page, server: LiveServer, lab_for_docs: LiveServer, docs: str
 ) -> None:
+    allowed = f"{lab_for_docs.url}/embed/lessons/gil"
+    assert framed(page, docs, allowed, lab_for_docs.url) == allowed
+    # The same embed of a lab that lets only itself frame them (the default): refused.
+    refused = framed(page, docs, f"{server.url}/embed/lessons/gil", server.url)
+    assert refused.startswith("chrome-error://"), refused
+    # A page that is not an embed refuses every frame, an allowed origin's too.
+    assert framed(page, docs, f"{lab_for_docs.url}/", lab_for_docs.url).startswith(
+        "chrome-error://"
+    )
+
+
+def test_a_docs_page_frames_a_live_run_that_grows_and_fits_its_frame(
+    page: Page, lab_for_docs: LiveServer, docs: str
+) -> None:
+    server = lab_for_docs
     body = {
         "workload": "cpu",
         "executor": "processes",
