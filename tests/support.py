@@ -7,6 +7,8 @@ arguments of their own, where a fixture would only wrap them.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 import psutil
+import pytest
 
 from server.settings import Settings
 from server.types import RunStatus
@@ -185,3 +188,20 @@ def trace_problems(trace: dict[str, Any]) -> list[str]:
     problems += [f"never ended: {key} {names}" for key, names in opened.items() if names]
     return problems
 
+
+def assert_csv_is_the_tasks(text: str, doc: RunDoc) -> None:
+    """The tasks CSV export has a row per task of the document, holding that task."""
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    labels = {lane["id"]: lane["label"] for lane in doc["lanes"]}
+    tasks = sorted(doc["tasks"], key=lambda t: t["id"])
+    assert [int(r["task"]) for r in rows] == [t["id"] for t in tasks]
+    for r, t in zip(rows, tasks, strict=True):
+        assert (r["lane"], r["lane_label"], r["status"]) == (
+            t["lane"],
+            labels[t["lane"]],
+            t["status"],
+        )
+        for column in ("start_s", "end_s", "cpu_s"):
+            assert float(r[column]) == pytest.approx(t[column], abs=1e-6), column
+        ran = sum(e - s for s, e in t["running"])
+        assert float(r["running_s"]) == pytest.approx(ran, abs=1e-6)
