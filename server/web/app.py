@@ -14,7 +14,7 @@ from server.comparisons import Comparisons
 from server.manager import RunManager
 from server.settings import Settings
 from server.store import Store
-from server.web import api, api_lessons, pages, pages_lessons
+from server.web import api, api_exports, api_lessons, pages, pages_lessons
 from server.web.broker import Brokers
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(api.router)
     app.include_router(api_lessons.router)
+    app.include_router(api_exports.router)
     app.include_router(pages.router)
     app.include_router(pages_lessons.router)
     # The more specific mount first: "/static" would otherwise answer for "/static/vendor/...".
