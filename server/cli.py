@@ -1,22 +1,28 @@
-"""The command line: ``concurrency-lab serve | list | run``.
+"""The command line: ``concurrency-lab serve | list | run | export``.
 
-Bad input prints one line naming the parameter and what is allowed, and exits with status 2.
+Bad input prints one line naming the parameter and what is allowed, and exits with status 2; so
+does a run id the store does not hold (it is input too).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import BinaryIO, NoReturn
 
 import experiments
+from experiments.document import RunDocument
 from experiments.registry import InvalidParameter
 from server.executors import EXECUTORS
 from server.lab.executors import Sequential
+from server.render.exports import EXPORTS
 from server.types import RunStatus
 
 
@@ -73,6 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", action="store_true", help="print the run document as JSON")
     run.add_argument("--width", type=int, default=60, help="chart width in columns")
+    run.add_argument(
+        "--trace", default=None, metavar="FILE", help="also write the run's trace here"
+    )
+
+    export = sub.add_parser("export", help="write a stored run's trace, tasks or charts")
+    export.add_argument("run_id", metavar="RUN_ID", help="the run's id (see /api/runs)")
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=list(EXPORTS),
+        help="trace: Chrome Trace Event JSON (Perfetto); csv: one row per task; svg: the charts",
+    )
+    export.add_argument("--data-dir", default=None, help="where run history is kept, as for serve")
+    export.add_argument(
+        "-o", "--output", default=None, metavar="FILE", help="write here (default: standard output)"
+    )
     return parser
 
 
@@ -120,6 +142,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         server=_parse_params(args.server, "--server", "setup=gunicorn") or None,
     )
     run = Run(spec)
+    # Opened before the run, so that a path that cannot be written is said at once.
+    trace = _open(args.trace, "--trace") if args.trace else None
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -128,11 +152,56 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     asyncio.run(main())
     doc = run.document()
+    if trace is not None:
+        with trace:
+            trace.write(EXPORTS["trace"].build(doc))
     if args.json:
         print(json.dumps(doc))
     else:
         print(render(doc, max(20, args.width)))
     return 0 if run.status is RunStatus.DONE else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    data = EXPORTS[args.format].build(stored_run(args.data_dir, args.run_id))
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        with _open(args.output, "-o") as out:
+            out.write(data)
+    return 0
+
+
+def stored_run(data_dir: str | None, run_id: str) -> RunDocument:
+    """A run from the store in ``data_dir`` (default: serve's), read without writing to it: a
+    dashboard may be using it (opening a ``Store`` would mark its live runs failed)."""
+    from server.settings import Settings
+    from server.store import unpack
+
+    settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
+    path = settings.db_path
+    if not path.is_file():
+        raise InvalidParameter(
+            "--data-dir", f"no run history in {settings.data_dir}/ (no {path.name})"
+        )
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            row = db.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()
+    except sqlite3.Error as exc:
+        raise InvalidParameter("--data-dir", f"cannot read {path}: {exc}") from None
+    if row is None:
+        raise InvalidParameter("RUN_ID", f"no run {run_id!r} in {path}")
+    return unpack(row[0])
+
+
+def _open(path: str, option: str) -> BinaryIO:
+    try:
+        return open(path, "wb")  # the caller closes it, once the run has ended
+    except OSError as exc:
+        raise InvalidParameter(option, f"cannot write {path}: {exc.strerror}") from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -160,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list(args.json)
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "export":
+            return cmd_export(args)
         return cmd_serve(args)
     except InvalidParameter as exc:
         print(f"concurrency-lab: error: {exc.name}: {exc.message}", file=sys.stderr)

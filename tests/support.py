@@ -7,6 +7,8 @@ arguments of their own, where a fixture would only wrap them.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 import psutil
+import pytest
 
 from server.settings import Settings
 from server.types import RunStatus
@@ -151,3 +154,58 @@ def our_children() -> set[int]:
     """This process's descendants, multiprocessing's helpers left out."""
     children = psutil.Process().children(recursive=True)
     return {p.pid for p in children if not _multiprocessing_helper(p)}
+
+
+def trace_problems(trace: dict[str, Any]) -> list[str]:
+    """What in a Chrome trace Perfetto's importer would not read as meant: ids that are not
+    integers, X slices on one thread that overlap without nesting (Perfetto moves those to an
+    overflow track), async ``b``/``e`` pairs that do not match, threads with slices and no name."""
+    problems: list[str] = []
+    ends: dict[tuple[int, int], list[int]] = {}
+    opened: dict[tuple[Any, ...], list[str]] = {}
+    named = {(e["pid"], e["tid"]) for e in trace["traceEvents"] if e["name"] == "thread_name"}
+    for e in trace["traceEvents"]:
+        if not (isinstance(e.get("pid"), int) and isinstance(e.get("tid"), int)):
+            problems.append(f"pid or tid not an integer: {e}")
+            continue
+        if e["ph"] == "M":
+            continue
+        if not isinstance(e["ts"], int) or e["ts"] < 0:
+            problems.append(f"ts not whole microseconds since the start: {e}")
+        if e["ph"] == "X":
+            thread = (e["pid"], e["tid"])
+            if thread not in named:
+                problems.append(f"a slice on an unnamed thread: {e}")
+            stack = ends.setdefault(thread, [])
+            while stack and stack[-1] <= e["ts"]:
+                stack.pop()
+            if stack and e["ts"] + e["dur"] > stack[-1]:
+                problems.append(f"overlaps a slice it is not inside: {e}")
+            stack.append(e["ts"] + e["dur"])
+        elif e["ph"] in "be":
+            key = (e["pid"], e["cat"], json.dumps(e.get("id2") or e.get("id")))
+            names = opened.setdefault(key, [])
+            if e["ph"] == "b":
+                names.append(e["name"])
+            elif not names or names.pop() != e["name"]:
+                problems.append(f"an end that matches no begin: {e}")
+    problems += [f"never ended: {key} {names}" for key, names in opened.items() if names]
+    return problems
+
+
+def assert_csv_is_the_tasks(text: str, doc: RunDoc) -> None:
+    """The tasks CSV export has a row per task of the document, holding that task."""
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    labels = {lane["id"]: lane["label"] for lane in doc["lanes"]}
+    tasks = sorted(doc["tasks"], key=lambda t: t["id"])
+    assert [int(r["task"]) for r in rows] == [t["id"] for t in tasks]
+    for r, t in zip(rows, tasks, strict=True):
+        assert (r["lane"], r["lane_label"], r["status"]) == (
+            t["lane"],
+            labels[t["lane"]],
+            t["status"],
+        )
+        for column in ("start_s", "end_s", "cpu_s"):
+            assert float(r[column]) == pytest.approx(t[column], abs=1e-6), column
+        ran = sum(e - s for s, e in t["running"])
+        assert float(r["running_s"]) == pytest.approx(ran, abs=1e-6)

@@ -37,6 +37,14 @@ def lane_bars(s: Scene, lane_id: str) -> str:
 
 def lane_chart_body(s: Scene) -> Markup:
     """The lane chart's content (labels, the SVG, kill marks): new lanes redraw it."""
+    lanes = list(s.model.lanes.values())
+    inner = Markup(lane_plot(s))
+    return macro("lane_chart_body", s.run_id, lanes, s.lane_rows, inner, _kill_marks(s))
+
+
+def lane_plot(s: Scene) -> str:
+    """What the lane chart's SVG holds, in its coordinates (also drawn by
+    ``server.render.standalone``)."""
     m, rows = s.model, s.lane_rows
     lanes = list(m.lanes.values())
     if m.info.lane_density:
@@ -60,7 +68,7 @@ def lane_chart_body(s: Scene) -> Markup:
         f'<g class="timescale" id="lscale-{s.run_id}" transform="{s.timescale}"'
         f' data-span="{s.span:g}">{timed}</g>'
     )
-    return macro("lane_chart_body", s.run_id, lanes, rows, Markup(inner), _kill_marks(s))
+    return inner
 
 
 def _kill_marks(s: Scene) -> list[dict[str, Any]]:
@@ -76,6 +84,14 @@ def lane_chart(s: Scene) -> Markup:
 
 
 def task_chart_body(s: Scene) -> Markup:
+    inner, label = task_plot(s)
+    tasks = s.model.info.tasks_requested
+    return macro("task_chart_body", s.run_id, tasks, s.task_rows, Markup(inner), label)
+
+
+def task_plot(s: Scene) -> tuple[str, str]:
+    """What the task chart's SVG holds, and what its rows are (also drawn by
+    ``server.render.standalone``)."""
     m, rows = s.model, s.task_rows
     if m.info.task_density:
         paths = "".join(
@@ -97,7 +113,7 @@ def task_chart_body(s: Scene) -> Markup:
             f'<g id="Trows-{s.run_id}">{bars}</g></g>'
         )
         label = "one row per task"
-    return macro("task_chart_body", s.run_id, m.info.tasks_requested, rows, Markup(inner), label)
+    return inner, label
 
 
 def task_chart(s: Scene) -> Markup:

@@ -7,7 +7,7 @@ panels (``server.render.panels``) and frames (``server.render.frames``) read it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +174,21 @@ class RunModel:
             for s in flights:
                 s.close(d["start_s"], d["end_s"])
             ch.ended[tid] = None
+
+
+def elapsed_s(doc: RunDocument) -> float:
+    """How far a run has got: its wall time once it has one, else the latest time its document
+    mentions (a task's start or end, a running interval, a sample). Exports of a run still going
+    end there."""
+    if doc.get("wall_s"):
+        return float(doc["wall_s"] or 0.0)
+    times = [0.0]
+    tasks: Sequence[Mapping[str, Any]] = doc.get("tasks") or []
+    for t in tasks:
+        times += [t["start_s"], t["end_s"] or 0.0, *(e for _, e in t["running"])]
+        times += [w[1] for w in t.get("waits") or ()]
+    times += [x["t_s"] for x in doc.get("samples") or ()]
+    return max(times)
 
 
 def from_document(info: RunInfo, doc: RunDocument) -> RunModel:

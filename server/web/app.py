@@ -16,7 +16,16 @@ from server.comparisons import Comparisons
 from server.manager import RunManager
 from server.settings import Settings
 from server.store import Store
-from server.web import api, api_lessons, edges, pages, pages_embed, pages_lessons, pages_present
+from server.web import (
+    api,
+    api_exports,
+    api_lessons,
+    edges,
+    pages,
+    pages_embed,
+    pages_lessons,
+    pages_present,
+)
 from server.web.broker import Brokers
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -66,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(api.router, responses=edges.RESPONSES)
     app.include_router(api_lessons.router, responses=edges.RESPONSES)
+    app.include_router(api_exports.router, responses=edges.RESPONSES)
     app.include_router(pages.router)
     app.include_router(pages_lessons.router)
     app.include_router(pages_embed.router)

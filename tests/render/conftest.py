@@ -1,4 +1,4 @@
-"""Fixtures of the render layer's tests: hand-made run logs, run infos and pages."""
+"""Fixtures of the render layer's tests: hand-made run logs and documents, run infos and pages."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ from typing import Any
 import pytest
 
 from server.render.model import RunInfo
-from tests.render.handmade import HandLog, Page
+from tests.render.handmade import HandDoc, HandLog, Page
 
 
 @pytest.fixture
 def hand() -> HandLog:
     return HandLog()
+
+
+@pytest.fixture
+def handdoc() -> HandDoc:
+    return HandDoc()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Hand-made run logs for the render layer's tests, and a page that applies frames as lab.js does."""
+"""Hand-made run logs and run documents for the render layer's tests, and a page that applies
+frames as lab.js does."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
+from experiments.document import RunDocument
 from server.lab.runlog import Message, RunLog
 from server.types import EventName
 
@@ -106,3 +108,73 @@ class Page:
                 target.replace_with(*children)
             else:
                 raise AssertionError(f"unknown swap style {style!r}")
+
+
+class HandDoc:
+    """A run document made by hand, lane by lane and task by task, for the exports' tests."""
+
+    def __init__(self, executor: str = "threads", lab_pid: int = 10) -> None:
+        self.executor, self.lab_pid = executor, lab_pid
+        self.lanes: list[dict[str, Any]] = []
+        self.tasks: list[dict[str, Any]] = []
+        self.samples: list[dict[str, Any]] = []
+
+    def lane(self, id: str, kind: str = "thread", pid: int = 10, tid: int | None = None) -> str:
+        n = sum(lane["kind"] == kind for lane in self.lanes) + 1
+        label = {"process": f"worker {n}", "loop": "event loop"}.get(kind, f"thread {n}")
+        self.lanes.append({"id": id, "kind": kind, "pid": pid, "tid": tid, "label": label})
+        return id
+
+    def task(
+        self,
+        lane: str,
+        start: float,
+        end: float | None,
+        running: Sequence[tuple[float, float]] = (),
+        waits: Sequence[tuple[float, float, str]] | None = None,
+        submitted: float | None = None,
+        status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        task: dict[str, Any] = {
+            "id": len(self.tasks),
+            "lane": lane,
+            "start_s": start,
+            "end_s": end,
+            "cpu_s": sum(b - a for a, b in running) if end is not None else None,
+            "status": status or ("ok" if end is not None else "running"),
+            "error": error,
+            "running": [list(iv) for iv in running],
+            "result": None,
+        }
+        if waits is not None:  # a document recorded before waits were has neither
+            task["waits"] = [list(w) for w in waits]
+            task["submitted_s"] = start if submitted is None else submitted
+        self.tasks.append(task)
+
+    def sample(self, t: float, cpu: Sequence[float]) -> None:
+        self.samples.append({"t_s": t, "cpu_percent": list(cpu), "rss_bytes": {}})
+
+    def doc(self, status: str = "done", wall: float | None = None) -> RunDocument:
+        ended = [t["end_s"] for t in self.tasks if t["end_s"] is not None]
+        finished = status in ("done", "failed", "cancelled")
+        d: dict[str, Any] = {
+            "id": "r1",
+            "workload": "cpu",
+            "executor": self.executor,
+            "tasks_requested": max(len(self.tasks), 1),
+            "workers": max(len(self.lanes), 1),
+            "params": {"ms": 100},
+            "status": status,
+            "error": None,
+            "created_at": "2026-12-01T12:00:00+00:00",
+            "wall_s": (wall or max(ended, default=0.1)) if finished else None,
+            "host": {"cpus": 2, "python": "3.11.7", "gil_enabled": True, "start_method": "fork"},
+            "lab_pid": self.lab_pid,
+            "lanes": self.lanes,
+            "tasks": self.tasks,
+            "metrics": {"avg_concurrency": 1.0, "avg_parallelism": 1.0} if finished else {},
+            "samples": self.samples,
+        }
+        document: RunDocument = d  # type: ignore[assignment]
+        return document
