@@ -44,12 +44,12 @@
     if (!win || !span) return;
     const [t0, t1] = win, k = VIEW_W / ((t1 - t0) * 1000);
     for (const g of tl.querySelectorAll("g.timescale")) {
-      g.setAttribute("transform", `scale(${k.toPrecision(6)},1) translate(${(-t0 * 1000).toFixed(3)},0)`);
+      zoomAttr(g, "transform", `scale(${k.toPrecision(6)},1) translate(${(-t0 * 1000).toFixed(3)},0)`);
     }
     for (const p of tl.querySelectorAll("pattern[data-rotate]")) {
       if (p.id.endsWith("-page")) continue;
       const turn = +p.dataset.rotate ? ` rotate(${p.dataset.rotate})` : "";
-      p.setAttribute("patternTransform", `scale(${(1 / k).toPrecision(6)},1)${turn}`);
+      zoomAttr(p, "patternTransform", `scale(${(1 / k).toPrecision(6)},1)${turn}`);
     }
     for (const axis of tl.querySelectorAll(".axis")) ticks(axis, t0, t1);
     for (const kill of tl.querySelectorAll(".kill-marks .kill[data-t]")) {
@@ -58,6 +58,22 @@
       kill.hidden = at < 0 || at > 1;
     }
     note(tl, label(t0, t1));
+  }
+
+  // Set a zoomed attribute, keeping what the server gave it (also when a live frame has given
+  // it anew since) for the way back.
+  function zoomAttr(el, name, value) {
+    const now = el.getAttribute(name);
+    if (now !== el.dataset.zoomed) el.dataset.base = now ?? "";
+    el.dataset.zoomed = value;
+    el.setAttribute(name, value);
+  }
+
+  function unzoomAttr(el, name) {
+    if (el.dataset.zoomed === undefined) return;
+    if (el.getAttribute(name) === el.dataset.zoomed) el.setAttribute(name, el.dataset.base);
+    delete el.dataset.zoomed;
+    delete el.dataset.base;
   }
 
   function label(t0, t1) {
@@ -92,13 +108,9 @@
   function reset(tl) {
     if (!windows.has(tl)) return;
     windows.delete(tl);
-    const span = spanOf(tl), k = VIEW_W / (span * 1000);
-    for (const g of tl.querySelectorAll("g.timescale")) g.setAttribute("transform", `scale(${k.toPrecision(6)},1)`);
-    for (const p of tl.querySelectorAll("pattern[data-rotate]")) {
-      if (p.id.endsWith("-page")) continue;
-      const turn = +p.dataset.rotate ? ` rotate(${p.dataset.rotate})` : "";
-      p.setAttribute("patternTransform", `scale(${(1 / k).toPrecision(6)},1)${turn}`);
-    }
+    const span = spanOf(tl);
+    for (const g of tl.querySelectorAll("g.timescale")) unzoomAttr(g, "transform");
+    for (const p of tl.querySelectorAll("pattern[data-rotate]")) unzoomAttr(p, "patternTransform");
     for (const axis of tl.querySelectorAll(".axis")) ticks(axis, 0, span);
     for (const kill of tl.querySelectorAll(".kill-marks .kill[data-t]")) {
       kill.style.left = (100 * parseFloat(kill.dataset.t) / span).toFixed(3) + "%";

@@ -57,9 +57,15 @@ def test_a_finished_threads_run_zooms_to_20_ms_where_the_lanes_take_turns(
             break
         page.keyboard.press("+")
     assert 0.3 * span * 1000 < t0 < 0.7 * span * 1000  # around the middle of the run
-    lanes = page.evaluate(SLICES_IN_WINDOW, [t0, t1])
-    switches = sum(a != b for a, b in itertools.pairwise(lanes))
-    # Two threads hand the GIL over every 5 ms or so: in 20 ms, both lanes, taking turns.
+    # Two threads hand the GIL over every 5 ms or so: in 20 ms, both lanes, taking turns. (On a
+    # busy machine the OS can hold a thread back longer: then a window a little further on.)
+    for _ in range(5):
+        lanes = page.evaluate(SLICES_IN_WINDOW, [t0, t1])
+        switches = sum(a != b for a, b in itertools.pairwise(lanes))
+        if len(set(lanes)) == 2 and switches >= 2:
+            break
+        page.keyboard.press("ArrowRight")  # pan by a fifth of the window
+        t0, t1 = t0 + (t1 - t0) / 5, t1 + (t1 - t0) / 5
     assert len(set(lanes)) == 2 and switches >= 2, lanes
     ticks = page.locator(f"#axis-{run_id} span").all_inner_texts()
     assert ticks and all(t.endswith(" ms") for t in ticks)  # the axis follows the window
