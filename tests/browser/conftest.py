@@ -64,6 +64,13 @@ FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
+def artifacts() -> Path:
+    """Where screenshots go (kept, not committed: test-artifacts/ is ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Browser, expect
 
 from experiments.lessons import LESSONS
 from server.liveserver import LiveServer
-from tests.browser.conftest import ARTIFACTS
 
 
 def test_the_deck_turns_with_the_keys_and_a_slide_runs_its_lesson(
-    browser: Browser, server: LiveServer
+    browser: Browser, server: LiveServer, artifacts: Path
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
@@ -38,8 +39,7 @@ def test_the_deck_turns_with_the_keys_and_a_slide_runs_its_lesson(
     expect(comparison).to_have_attribute("data-status", "done", timeout=60_000)
     verdict = page.locator("#comparison .verdict p")
     expect(verdict).to_be_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "present-1280x720.png"))
+    page.screenshot(path=str(artifacts / "present-1280x720.png"))
     # Readable on a projector: body text 24 px or more, the charts 60% of the slide or more,
     # and the verdict on the screen below them.
     sizes = page.evaluate(
