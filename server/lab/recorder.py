@@ -29,8 +29,9 @@ class Lane:
 
 
 class TaskState:
-    """One task as recorded so far. Intervals only ever grow, and the end is set once, so a
-    ``(task, len(intervals), ended)`` triple is an exact snapshot (see ``server.lab.runlog``)."""
+    """One task as recorded so far. Intervals and waits only ever grow, and the end is set once,
+    so ``(task, len(intervals), len(waits), ended)`` is an exact snapshot (see
+    ``server.lab.runlog``)."""
 
     __slots__ = (
         "cpu_ns",
@@ -42,18 +43,23 @@ class TaskState:
         "result",
         "start_ns",
         "status",
+        "submitted_ns",
+        "waits",
     )
 
-    def __init__(self, id: int, lane: str, start_ns: int) -> None:
+    def __init__(self, id: int, lane: str, start_ns: int, submitted_ns: int | None = None) -> None:
         self.id = id
         self.lane = lane
         self.start_ns = start_ns
+        self.submitted_ns = submitted_ns
         self.end_ns: int | None = None
         self.cpu_ns = 0
         self.status = TaskStatus.RUNNING
         self.error: str | None = None
         self.result: object = None
         self.intervals: list[int] = []
+        #: ``[s0, e0, reason_code0, ...]``, see ``server.lab.waits``.
+        self.waits: list[int] = []
 
     @property
     def ended(self) -> bool:
@@ -108,11 +114,14 @@ class Recorder:
             if kind == "start":
                 if task is None:
                     lane = self._lane(rec[2], rec[3], new_lanes)  # type: ignore[arg-type]
-                    task = tasks[task_id] = TaskState(task_id, lane, rec[4])  # type: ignore[arg-type]
+                    submitted = rec[5] if len(rec) > 5 else None
+                    task = tasks[task_id] = TaskState(task_id, lane, rec[4], submitted)  # type: ignore[arg-type]
                     changed[task_id] = task
             elif kind == "progress":
                 if task is not None and not task.ended:
                     task.intervals.extend(rec[2])  # type: ignore[arg-type]
+                    if len(rec) > 3:
+                        task.waits.extend(rec[3])  # type: ignore[arg-type]
                     changed[task_id] = task
             elif kind == "end":
                 if task is None:
@@ -146,10 +155,15 @@ class Recorder:
 
     @staticmethod
     def _end(task: TaskState, rec: Record) -> None:
-        _, _, _, _, start_ns, end_ns, cpu_ns, intervals, status, error, result = rec
+        _, _, _, _, start_ns, end_ns, cpu_ns, intervals, status, error, result = rec[:11]
         task.start_ns = start_ns  # type: ignore[assignment]
-        # The end record carries every interval; keep the list object (snapshots index into it).
+        # The end record carries every interval and wait; keep the list objects (snapshots index
+        # into them).
         task.intervals[:] = intervals  # type: ignore[call-overload]
+        if len(rec) > 12:
+            task.waits[:] = rec[11]  # type: ignore[call-overload]
+            if rec[12] is not None:
+                task.submitted_ns = rec[12]  # type: ignore[assignment]
         task.cpu_ns = cpu_ns  # type: ignore[assignment]
         task.status = TaskStatus(cast(str, status))
         task.error = error  # type: ignore[assignment]

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from time import perf_counter_ns
-from typing import TypedDict
+from typing import TypedDict, cast
 
 import experiments
 from experiments.document import (
@@ -29,6 +29,7 @@ from experiments.document import (
     Sample,
     StatusMessage,
     Task,
+    Wait,
 )
 from server.lab import runner
 from server.lab.executors import CPUS, Batch, Executor
@@ -39,6 +40,7 @@ from server.lab.recorder import Recorder, TaskState
 from server.lab.runlog import RunLog
 from server.lab.sampler import INTERVAL_S, Sampler
 from server.lab.spec import RunSpec
+from server.lab.waits import NAMES
 from server.types import EventName, RunStatus, TaskStatus
 
 #: How often recorded work is folded into the run log (and so reaches subscribers).
@@ -95,19 +97,28 @@ def _s(ns: int, t0: int) -> float:
     return round((ns - t0) / 1e9, 6)
 
 
-def task_view(task: TaskState, t0: int, n_iv: int, ended: bool) -> Task:
-    """A task as the run document shows it, as it was when it had ``n_iv`` interval bounds."""
-    iv = task.intervals
+def task_view(task: TaskState, t0: int, n_iv: int, ended: bool, n_waits: int | None = None) -> Task:
+    """A task as the run document shows it, as it was when it had ``n_iv`` interval bounds and
+    ``n_waits`` wait items (all it has, if not given)."""
+    iv, wv = task.intervals, task.waits
     running = [[_s(iv[k], t0), _s(iv[k + 1], t0)] for k in range(0, n_iv, 2)]
+    n_waits = len(wv) if n_waits is None else n_waits
+    waits = [
+        cast(Wait, [_s(wv[k], t0), _s(wv[k + 1], t0), NAMES[wv[k + 2]]])
+        for k in range(0, n_waits, 3)
+    ]
+    sub = task.submitted_ns
     return {
         "id": task.id,
         "lane": task.lane,
+        "submitted_s": _s(sub, t0) if sub is not None else None,
         "start_s": _s(task.start_ns, t0),
         "end_s": _s(task.end_ns, t0) if ended and task.end_ns is not None else None,
         "cpu_s": round(task.cpu_ns / 1e9, 6) if ended else None,
         "status": task.status.value if ended else TaskStatus.RUNNING.value,
         "error": task.error if ended else None,
         "running": running,
+        "waits": waits,
         "result": task.result if ended else None,
     }
 
@@ -291,7 +302,9 @@ class Run:
         for task in tasks:
             log.append(
                 EventName.TASK,
-                functools.partial(task_view, task, t0, len(task.intervals), task.ended),
+                functools.partial(
+                    task_view, task, t0, len(task.intervals), task.ended, len(task.waits)
+                ),
             )
         if lanes or tasks:
             log.notify()
@@ -358,12 +371,17 @@ class Run:
         now = t0 + int(wall * 1e9)
         timelines = []
         for t in self.tasks:
-            iv = t.intervals
+            iv, wv, sub = t.intervals, t.waits, t.submitted_ns
             timelines.append(
                 Timeline(
                     (t.start_ns - t0) / 1e9,
                     ((t.end_ns if t.end_ns is not None else now) - t0) / 1e9,
                     [((iv[k] - t0) / 1e9, (iv[k + 1] - t0) / 1e9) for k in range(0, len(iv), 2)],
+                    [
+                        ((wv[k] - t0) / 1e9, (wv[k + 1] - t0) / 1e9, NAMES[wv[k + 2]])
+                        for k in range(0, len(wv), 3)
+                    ],
+                    (sub - t0) / 1e9 if sub is not None else None,
                 )
             )
         return {**summarize(timelines, wall, self.samples), **extra}
