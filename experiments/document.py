@@ -21,6 +21,14 @@ Interval = list[float]
 Wait = tuple[float, float, str]
 
 
+class Speed(TypedDict):
+    """The machine's speed around a run, in ``experiments.cpu.spin`` loops per millisecond of CPU
+    (the fastest of a few short trials): before the run's clock starts, and after it ends."""
+
+    start: int
+    end: int | None  # None until the run has ended
+
+
 class Host(TypedDict):
     """The interpreter that ran the tasks."""
 
@@ -31,6 +39,7 @@ class Host(TypedDict):
     switch_interval_s: float
     start_method: str
     platform: str
+    speed: NotRequired[Speed]
 
 
 class Lane(TypedDict):

@@ -125,3 +125,11 @@ def test_sequential_tasks_are_all_handed_over_at_the_start(execute: Execute) -> 
 def test_running_and_waiting_fill_every_task(executor: str, execute: Execute) -> None:
     workers = None if executor == "sequential" else 2
     check_waits(execute("mixed", executor, tasks=4, workers=workers, ms=80))
+
+
+def test_the_host_speed_is_measured_before_and_after(execute: Execute) -> None:
+    doc = execute("cpu", "threads", tasks=2, workers=2, ms=20)
+    speed = doc["host"]["speed"]
+    assert speed["start"] > 0 and speed["end"] > 0
+    # The same machine a moment apart: within a factor of two however busy it is.
+    assert 0.5 < speed["end"] / speed["start"] < 2

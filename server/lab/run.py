@@ -19,6 +19,7 @@ from time import perf_counter_ns
 from typing import TypedDict, cast
 
 import experiments
+from experiments import cpu
 from experiments.document import (
     ExecutorInfo,
     Host,
@@ -27,6 +28,7 @@ from experiments.document import (
     RunDocument,
     RunHead,
     Sample,
+    Speed,
     StatusMessage,
     Task,
     Wait,
@@ -164,6 +166,8 @@ class Run:
         #: CPU the lab's event loop thread used during the run, when the run's tasks executed in
         #: the lab's process: time in which that thread, not the tasks, held the GIL.
         self.lab_loop_cpu_s: float | None = None
+        #: The machine's speed just before the run's clock started and just after it ended.
+        self.speed: Speed | None = None
         #: Other runs of this lab that executed while this one did (the manager fills it in).
         self.alongside: list[str] = []
         self.end_ns: int | None = None
@@ -230,6 +234,8 @@ class Run:
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
         outside = await asyncio.to_thread(OutsideLoad)
+        # The machine's speed, off the run's clock: a shared machine's drifts from run to run.
+        self.speed = {"start": cpu.speed(), "end": None}
         t0 = self.t0_ns = batch.t0_ns = perf_counter_ns()
         lab0 = time.thread_time()  # this thread is the lab's event loop: recording, web pages
         sampler = Sampler(t0, executor.pids, executor.lab_memory)
@@ -255,6 +261,7 @@ class Run:
         self._drain()
         if executor.in_lab_process:
             self.lab_loop_cpu_s = round(time.thread_time() - lab0, 3)
+        self.speed["end"] = cpu.speed()
         self.outside_cpu_cores = await asyncio.to_thread(outside.cores)
         error = finished.exception()
         if self._cancel.is_set():
@@ -402,9 +409,15 @@ class Run:
             "error": self.error,
             "created_at": self.created_at,
             "wall_s": self.wall_s,
-            "host": host_info(executor_info.get("start_method")),
+            "host": self._host(executor_info),
             "executor_info": executor_info,
         }
+
+    def _host(self, executor_info: ExecutorInfo) -> Host:
+        host = host_info(executor_info.get("start_method"))
+        if self.speed is not None:
+            host["speed"] = {**self.speed}
+        return host
 
     def document(self) -> RunDocument:
         """The run document (CONTRACT.md): complete when finished, partial while running.
