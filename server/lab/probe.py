@@ -45,9 +45,10 @@ GIL_ENABLED = bool(getattr(sys, "_is_gil_enabled", lambda: True)())
 # A start record: ("start", task_id, pid, tid, start_ns, submitted_ns)
 # A progress record: ("progress", task_id, flat_intervals_since_last_flush, flat_waits_since)
 # An end record: ("end", task_id, pid, tid, start_ns, end_ns, cpu_ns, all_flat_intervals, status,
-#                 error, result, all_flat_waits, submitted_ns)
-# ``submitted_ns`` is when the task was handed to its executor (None if not known). Readers accept
-# the records without the fields that came later (waits, submitted_ns) and their absence.
+#                 error, result, all_flat_waits, submitted_ns[, dues])
+# ``submitted_ns`` is when the task was handed to its executor (None if not known). An asyncio
+# task's end record has no waits (None) but ``dues``, from which the recorder names them (see
+# ``server.lab.stepping``). Readers accept records without the fields that came later.
 Record = tuple[object, ...]
 
 

@@ -102,7 +102,7 @@ def _s(ns: int, t0: int) -> float:
 def task_view(task: TaskState, t0: int, n_iv: int, ended: bool, n_waits: int | None = None) -> Task:
     """A task as the run document shows it, as it was when it had ``n_iv`` interval bounds and
     ``n_waits`` wait items (all it has, if not given)."""
-    iv, wv = task.intervals, task.waits
+    iv, wv = task.intervals, task.named_waits()
     running = [[_s(iv[k], t0), _s(iv[k + 1], t0)] for k in range(0, n_iv, 2)]
     n_waits = len(wv) if n_waits is None else n_waits
     waits = [
@@ -307,12 +307,16 @@ class Run:
         for lane in lanes:
             log.append(EventName.LANE, functools.partial(lane_view, lane))
         for task in tasks:
-            log.append(
-                EventName.TASK,
-                functools.partial(
-                    task_view, task, t0, len(task.intervals), task.ended, len(task.waits)
-                ),
+            # An ended task's waits are final (an asyncio task's are named only when read).
+            ended = task.end_ns is not None
+            view = (
+                functools.partial(task_view, task, t0, len(task.intervals), True)
+                if ended
+                else functools.partial(
+                    task_view, task, t0, len(task.intervals), False, len(task.waits)
+                )
             )
+            log.append(EventName.TASK, view)
         if lanes or tasks:
             log.notify()
 
@@ -378,7 +382,7 @@ class Run:
         now = t0 + int(wall * 1e9)
         timelines = []
         for t in self.tasks:
-            iv, wv, sub = t.intervals, t.waits, t.submitted_ns
+            iv, wv, sub = t.intervals, t.named_waits(), t.submitted_ns
             timelines.append(
                 Timeline(
                     (t.start_ns - t0) / 1e9,

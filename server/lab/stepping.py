@@ -7,10 +7,10 @@ through untouched, so the event loop sees exactly what it would have seen.
 
 Each suspension is also a wait: ``await`` until what the task awaited was ready, ``loop`` after that
 (``server.lab.waits.stepped``). For each suspension the wrapper notes when it was ready: the due
-time ``experiments.probe.asleep`` wrote into the slot the wrapper lends it during the step, -1 for a
+time ``experiments.probe.asleep`` left in ``experiments.probe.stepping`` during the step, -1 for a
 bare ``yield`` (``asyncio.sleep(0)``: ready at once), 0 for any other await (not known: its whole
-suspension is ``await``). The waits are named from these notes once the task has ended, off the
-task's steps.
+suspension is ``await``). The recorder names the waits from these notes once the task has ended,
+so that the task's own loop pays for one list append per step.
 """
 
 from __future__ import annotations
@@ -36,26 +36,23 @@ class Stepped:
     def __await__(self) -> Generator[Any, Any, Any]:
         coro, iv, dues = self.coro, self.intervals, self.dues
         send, throw = coro.send, coro.throw
-        due, step = [0], stepping
+        step = stepping
+        step.due = 0  # whatever an await outside a step may have left
         value: Any = None
         error: BaseException | None = None
         while True:
             t0 = perf_counter_ns()
-            step.due = due
             try:
                 yielded = send(value) if error is None else throw(error)
             except StopIteration as stop:
-                step.due = None
                 iv += (t0, perf_counter_ns())
                 return stop.value
             except BaseException:
-                step.due = None
                 iv += (t0, perf_counter_ns())
                 raise
-            step.due = None
             iv += (t0, perf_counter_ns())
-            dues.append(-1 if yielded is None else due[0])
-            due[0] = 0
+            dues.append(-1 if yielded is None else step.due)
+            step.due = 0
             try:
                 value, error = (yield yielded), None
             except BaseException as exc:  # cancellation or a failed future, thrown in by the loop

@@ -239,8 +239,11 @@ class ServerLoad(Executor):
             "thread": body.get("thread"),
             "value": record[10],
         }
-        waits = record[11] if len(record) > 11 else []
-        send(("end", i, pid, tid, *record[4:10], result, waits, sent))
+        waits, dues = (
+            record[11] if len(record) > 11 else [],
+            record[13] if len(record) > 13 else None,
+        )
+        send(("end", i, pid, tid, *record[4:10], result, waits, sent, dues))
 
     def _failed(self, i: int, sent: int, received: int, status: TaskStatus, error: str) -> None:
         t0 = self.batch.t0_ns
