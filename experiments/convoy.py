@@ -101,7 +101,7 @@ def switch_interval(seconds: float | None) -> Iterator[None]:
 # --- task 0: echo round trips over loopback ------------------------------------------------------
 
 
-def _echo_server(listener: socket.socket) -> None:
+def _echo_server(listener: socket.socket, echoed_at: list[int]) -> None:
     try:
         conn, _ = listener.accept()
     except OSError:
@@ -115,19 +115,24 @@ def _echo_server(listener: socket.socket) -> None:
                 return
             if not data:
                 return
+            echoed_at[0] = time.perf_counter_ns()  # the reply is on its way from here on
             conn.sendall(data)
 
 
 def _round_trips(duration_s: float) -> list[float]:
-    """Round-trip times in seconds for ``duration_s`` seconds of echoing."""
+    """Round-trip times in seconds for ``duration_s`` seconds of echoing.
+
+    The client's waits are I/O until the echo server sent the reply (however long the server took
+    to get the GIL for it) and, blocked after that, waits for the GIL to come back: the convoy."""
     listener = socket.create_server(("127.0.0.1", 0))
+    echoed_at = [0]
     server = threading.Thread(
-        target=_echo_server, args=(listener,), name="convoy-echo", daemon=True
+        target=_echo_server, args=(listener, echoed_at), name="convoy-echo", daemon=True
     )
     server.start()
     times: list[float] = []
     try:
-        with socket.create_connection(listener.getsockname(), timeout=2.0) as client:
+        with socket.create_connection(listener.getsockname(), timeout=2.0) as client, probe.io():
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             deadline = time.perf_counter() + duration_s
             now = time.perf_counter()
@@ -142,6 +147,7 @@ def _round_trips(duration_s: float) -> list[float]:
                 end = time.perf_counter()
                 times.append(end - now)
                 now = end
+                probe.ready(echoed_at[0])
                 probe.checkpoint()
     finally:
         listener.close()

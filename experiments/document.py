@@ -16,6 +16,17 @@ from typing import Any, NotRequired, TypedDict
 
 #: A running interval, ``[start_s, end_s]`` (a JSON array, not a tuple).
 Interval = list[float]
+#: A wait, ``[start_s, end_s, reason]`` with a reason of ``server.types.WaitReason``. A JSON array
+#: too (a list at run time), typed as a tuple so that ``for s, e, reason in task["waits"]`` is.
+Wait = tuple[float, float, str]
+
+
+class Speed(TypedDict):
+    """The machine's speed around a run, in ``experiments.cpu.spin`` loops per millisecond of CPU
+    (the fastest of a few short trials): before the run's clock starts, and after it ends."""
+
+    start: int
+    end: int | None  # None until the run has ended
 
 
 class Host(TypedDict):
@@ -28,6 +39,7 @@ class Host(TypedDict):
     switch_interval_s: float
     start_method: str
     platform: str
+    speed: NotRequired[Speed]
 
 
 class Lane(TypedDict):
@@ -41,12 +53,16 @@ class Lane(TypedDict):
 class Task(TypedDict):
     id: int
     lane: str
+    #: When it was handed to the executor: ``[submitted_s, start_s]`` it was queued for a worker.
+    submitted_s: NotRequired[float | None]
     start_s: float
     end_s: float | None  # None while in flight
     cpu_s: float | None
     status: str  # a TaskStatus
     error: str | None
     running: list[Interval]
+    #: Its not-running time inside ``[start_s, end_s]``, named; none overlaps ``running``.
+    waits: NotRequired[list[Wait]]
     #: What the workload returned (its own JSON: a server-lab request's is the client's view of
     #: it); None until the task has ended.
     result: Any
@@ -67,8 +83,9 @@ class Sample(TypedDict):
 
 
 class Metrics(TypedDict, total=False):
-    """The lab writes the first six for every run; the others only where they apply. Not one is
-    required: a reader must not be promised a key that a stored document may lack."""
+    """The lab writes the first eight for every run; the others only where they apply. Not one is
+    required: a reader must not be promised a key that a stored document may lack (runs recorded
+    before waits were have no ``wait_s`` and ``queued_s``)."""
 
     avg_concurrency: float
     avg_parallelism: float
@@ -76,6 +93,9 @@ class Metrics(TypedDict, total=False):
     max_running: int
     cpu_busy_fraction: float | None
     peak_rss_bytes: int | None
+    # why tasks waited: seconds per reason (every WaitReason, 0.0 if none), and queued for a worker
+    wait_s: dict[str, float]
+    queued_s: float
     # measured by the engine around the run
     outside_cpu_cores: float
     alongside_runs: int

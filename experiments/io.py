@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from experiments import probe
 from experiments.registry import Param, workload
 
@@ -20,4 +18,4 @@ def io(ms: int = 100) -> None:
 
 @io.awaitable
 async def io_async(ms: int = 100) -> None:
-    await asyncio.sleep(ms / 1000)
+    await probe.asleep(ms / 1000)

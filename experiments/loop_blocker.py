@@ -69,15 +69,15 @@ async def loop_blocker_async(task: int, mode: int = 0, block_ms: int = 300) -> d
     if task != BLOCKER:
         ticks = []
         while time.perf_counter() - t0 < HEARTBEAT_S:
-            await asyncio.sleep(TICK_S)
+            await probe.asleep(TICK_S)
             ticks.append(_since(t0))
         return {"ticks": ticks}
-    await asyncio.sleep(BLOCK_AFTER_S)
+    await probe.asleep(BLOCK_AFTER_S)
     begin = _since(t0)
     if mode == 0:
         probe.sleep(block_ms / 1000)  # time.sleep in slices, so a cancel is noticed: still blocking
     elif mode == 1:
-        await asyncio.sleep(block_ms / 1000)
+        await probe.asleep(block_ms / 1000)
     else:
         await asyncio.to_thread(time.sleep, block_ms / 1000)
     return {"mode": MODES[mode], "window": [begin, _since(t0)]}

@@ -3,7 +3,6 @@ reads the process's resident set size while many threads or coroutines are alive
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import os
 from typing import Any
@@ -76,5 +75,5 @@ def wait_rss(task: int, ms: int = 20, rss_every: int = 1) -> int | None:
 
 @wait_rss.awaitable
 async def wait_rss_async(task: int, ms: int = 20, rss_every: int = 1) -> int | None:
-    await asyncio.sleep(ms / 1000)
+    await probe.asleep(ms / 1000)
     return rss_bytes() if task % rss_every == 0 else None

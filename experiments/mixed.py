@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from experiments import probe
 from experiments.cpu import compute
 from experiments.registry import Param, workload
@@ -32,4 +30,4 @@ async def mixed_async(ms: int = 100, cpu_fraction: float = 0.5) -> None:
     step_cpu, step_wait = ms * cpu_fraction / STEPS, ms * (1 - cpu_fraction) / STEPS / 1000
     for _ in range(STEPS):
         compute(step_cpu)
-        await asyncio.sleep(step_wait)
+        await probe.asleep(step_wait)

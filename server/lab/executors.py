@@ -59,9 +59,10 @@ def run_probed(
     cancel: threading.Event | None,
     defer_start: bool = False,
     run_id: str = "",
+    submitted_ns: int | None = None,
 ) -> Record:
     """Run one task in the calling thread under a probe; return its end record."""
-    p = TaskProbe(task_id, send, cancel)
+    p = TaskProbe(task_id, send, cancel, submitted_ns)
     p.begin(defer_start)
     workload_probe.install(p.tick)
     status, error, result = TaskStatus.OK, None, None
@@ -86,18 +87,21 @@ async def run_stepped(
     *,
     where: tuple[int, int] | None = None,
     send_end: bool = False,
+    submitted_ns: int | None = None,
 ) -> Record:
     """Run one task as a coroutine on the running loop, timing each of its steps; send its start
     record and return its end record (and send that too, with ``send_end``). A workload without an
     awaitable form (or any, with ``blocking``) runs its plain function inline and holds the loop
-    while it runs. ``where`` is the (pid, thread id) of the loop, if the caller knows it already.
+    while it runs. ``where`` is the (pid, thread id) of the loop, if the caller knows it already;
+    ``submitted_ns`` when the task was created.
 
     This is the lab's cost per asyncio task, so it is kept lean: no wrapper coroutine around it,
     nothing computed per task that is the same for all of them."""
     pid, tid = where or (os.getpid(), threading.get_native_id())
     intervals: list[int] = []
+    dues: list[int] = []
     start = perf_counter_ns()
-    send(("start", task_id, pid, tid, start))
+    send(("start", task_id, pid, tid, start, submitted_ns))
     status, error, result = TaskStatus.OK, None, None
     try:
         if blocking or workload.afn is None:
@@ -105,7 +109,7 @@ async def run_stepped(
         else:
             coro = workload.call_awaitable(task_id, params, run_id)
         # Stepped needs a coroutine; afn is typed Awaitable but every registered one is an async def.
-        result = await Stepped(coro, intervals)  # type: ignore[arg-type]
+        result = await Stepped(coro, intervals, dues)  # type: ignore[arg-type]
     except (asyncio.CancelledError, TaskCancelled):
         status, error = TaskStatus.CANCELLED, "the run was cancelled"
     except Exception as exc:
@@ -115,7 +119,22 @@ async def run_stepped(
     busy = 0
     for k in range(0, len(intervals), 2):
         busy += intervals[k + 1] - intervals[k]
-    record = ("end", task_id, pid, tid, start, end, busy, intervals, status, error, plain(result))
+    record = (
+        "end",
+        task_id,
+        pid,
+        tid,
+        start,
+        end,
+        busy,
+        intervals,
+        status,
+        error,
+        plain(result),
+        None,  # named from the dues by the recorder, off this loop
+        submitted_ns,
+        dues,
+    )
     if send_end:
         send(record)
     return record
@@ -215,7 +234,12 @@ class Sequential(Executor):
         for i in range(b.tasks):
             if b.cancel.is_set():
                 return
-            b.send(run_probed(b.workload, b.params, i, b.send, b.cancel, run_id=b.run_id))
+            # Every task was handed over at the start: each waits for those before it.
+            b.send(
+                run_probed(
+                    b.workload, b.params, i, b.send, b.cancel, run_id=b.run_id, submitted_ns=b.t0_ns
+                )
+            )
 
 
 class Threads(Executor):
@@ -233,13 +257,17 @@ class Threads(Executor):
     def run(self) -> None:
         b = self.batch
 
-        def job(i: int) -> None:
+        def job(i: int, submitted: int) -> None:
             if not b.cancel.is_set():
-                b.send(run_probed(b.workload, b.params, i, b.send, b.cancel, run_id=b.run_id))
+                b.send(
+                    run_probed(
+                        b.workload, b.params, i, b.send, b.cancel, False, b.run_id, submitted
+                    )
+                )
 
         with cf.ThreadPoolExecutor(b.workers, thread_name_prefix="lab-worker") as pool:
             for i in range(b.tasks):
-                pool.submit(job, i)
+                pool.submit(job, i, perf_counter_ns())
 
 
 # --- process pool: the worker side -------------------------------------------------------------
@@ -265,11 +293,11 @@ def _child_init(queue: Any, cpu_loops_per_ms: int, parent_pid: int | None) -> No
 
 
 def _child_task(
-    workload_id: str, params: Mapping[str, Number], task_id: int, run_id: str
+    workload_id: str, params: Mapping[str, Number], task_id: int, run_id: str, submitted: int
 ) -> Record:
     assert _child_send is not None
     return run_probed(
-        experiments.get(workload_id), params, task_id, _child_send, None, True, run_id
+        experiments.get(workload_id), params, task_id, _child_send, None, True, run_id, submitted
     )
 
 
@@ -324,7 +352,9 @@ class Processes(Executor):
             for i in range(b.tasks):
                 if b.cancel.is_set():
                     break
-                f = pool.submit(_child_task, b.workload.id, b.params, i, b.run_id)
+                f = pool.submit(
+                    _child_task, b.workload.id, b.params, i, b.run_id, perf_counter_ns()
+                )
                 f.add_done_callback(done)
                 futures.append(f)
             # Poll rather than wait: after a cancel terminates the workers, the pool's own manager
@@ -398,16 +428,19 @@ class Asyncio(Executor):
         send, workload, params, run_id = b.send, b.workload, b.params, b.run_id
         where = (os.getpid(), threading.get_native_id())
 
-        def task(i: int) -> Coroutine[Any, Any, Record]:
-            return run_stepped(workload, params, i, send, run_id, where=where, send_end=True)
+        def task(i: int, created: int) -> Coroutine[Any, Any, Record]:
+            return run_stepped(
+                workload, params, i, send, run_id, where=where, send_end=True, submitted_ns=created
+            )
 
-        async def limited(i: int) -> None:
+        async def limited(i: int, created: int) -> None:
             assert limit is not None
-            async with limit:
-                await task(i)
+            async with limit:  # a task waiting here has been submitted, not started
+                await task(i, created)
 
-        make: Callable[[int], Coroutine[Any, Any, object]] = task if limit is None else limited
-        self._tasks = [asyncio.create_task(make(i)) for i in range(b.tasks)]
+        make: Callable[[int, int], Coroutine[Any, Any, object]] = task if limit is None else limited
+        # A task's time from its creation to its first step is its time queued for the loop.
+        self._tasks = [asyncio.create_task(make(i, perf_counter_ns())) for i in range(b.tasks)]
         if b.cancel.is_set():
             self._cancel_tasks()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from experiments.document import Metrics, Sample
+from experiments.document import Metrics, Sample, Wait
+from server.types import WaitReason
 
 Interval = tuple[float, float]
 
@@ -26,6 +27,8 @@ class Timeline:
     start: float
     end: float
     running: Sequence[Interval]
+    waits: Sequence[Wait] = ()
+    submitted: float | None = None  # None: not known (queued time counts as 0)
 
 
 def levels(intervals: Iterable[Interval]) -> list[tuple[float, float, int]]:
@@ -111,7 +114,21 @@ def summarize(
         "max_running": max(max_overlap(running, RUNNING_RESOLUTION_S), 1 if running else 0),
         "cpu_busy_fraction": round(sum(busy) / len(busy), 4) if busy else None,
         "peak_rss_bytes": max(peaks) if peaks else None,
+        "wait_s": wait_seconds(timelines),
+        "queued_s": round(
+            sum(max(0.0, t.start - t.submitted) for t in timelines if t.submitted is not None), 6
+        ),
     }
+
+
+def wait_seconds(timelines: Iterable[Timeline]) -> dict[str, float]:
+    """Seconds of waiting per reason, summed over tasks: every reason, in the enum's order, with
+    0.0 for those that did not occur (so readers can index it)."""
+    total = dict.fromkeys([r.value for r in WaitReason], 0.0)
+    for t in timelines:
+        for s, e, reason in t.waits:
+            total[reason] = total.get(reason, 0.0) + (e - s)
+    return {k: round(v, 6) for k, v in total.items()}
 
 
 def _ratio(total: float, wall: float) -> float:

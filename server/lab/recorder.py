@@ -11,10 +11,11 @@ its own and anything that arrives for an ended task is ignored.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+from server.lab import waits
 from server.lab.probe import Record
 from server.types import LaneKind, TaskStatus
 
@@ -29,11 +30,13 @@ class Lane:
 
 
 class TaskState:
-    """One task as recorded so far. Intervals only ever grow, and the end is set once, so a
-    ``(task, len(intervals), ended)`` triple is an exact snapshot (see ``server.lab.runlog``)."""
+    """One task as recorded so far. Intervals and waits only ever grow, and the end is set once,
+    so ``(task, len(intervals), ended, len(waits))`` is an exact snapshot of a task in flight, and
+    ``(task, len(intervals), True)`` of an ended one (see ``server.lab.runlog``)."""
 
     __slots__ = (
         "cpu_ns",
+        "dues",
         "end_ns",
         "error",
         "id",
@@ -42,22 +45,40 @@ class TaskState:
         "result",
         "start_ns",
         "status",
+        "submitted_ns",
+        "waits",
     )
 
-    def __init__(self, id: int, lane: str, start_ns: int) -> None:
+    def __init__(self, id: int, lane: str, start_ns: int, submitted_ns: int | None = None) -> None:
         self.id = id
         self.lane = lane
         self.start_ns = start_ns
+        self.submitted_ns = submitted_ns
         self.end_ns: int | None = None
         self.cpu_ns = 0
         self.status = TaskStatus.RUNNING
         self.error: str | None = None
         self.result: object = None
         self.intervals: list[int] = []
+        #: ``[s0, e0, reason_code0, ...]``, see ``server.lab.waits``; read them with
+        #: :meth:`named_waits`, which names an asyncio task's first. Replaced, never changed in
+        #: place, by a list that extends it (so a snapshot's prefix stays), and no list at all
+        #: until there is a wait: one object fewer per task for the collector to count.
+        self.waits: Sequence[int] = ()
+        #: An asyncio task's notes on its suspensions, until its waits are named from them.
+        self.dues: list[int] | None = None
 
     @property
     def ended(self) -> bool:
         return self.end_ns is not None
+
+    def named_waits(self) -> Sequence[int]:
+        """:attr:`waits`, complete. An asyncio task's are named here, when first read after its
+        end, rather than on its event loop while it runs (``server.lab.stepping``)."""
+        if self.dues is not None:
+            self.waits = waits.stepped(self.intervals, self.dues)
+            self.dues = None
+        return self.waits
 
     def running_ns(self) -> int:
         iv = self.intervals
@@ -108,11 +129,14 @@ class Recorder:
             if kind == "start":
                 if task is None:
                     lane = self._lane(rec[2], rec[3], new_lanes)  # type: ignore[arg-type]
-                    task = tasks[task_id] = TaskState(task_id, lane, rec[4])  # type: ignore[arg-type]
+                    submitted = rec[5] if len(rec) > 5 else None
+                    task = tasks[task_id] = TaskState(task_id, lane, rec[4], submitted)  # type: ignore[arg-type]
                     changed[task_id] = task
             elif kind == "progress":
                 if task is not None and not task.ended:
                     task.intervals.extend(rec[2])  # type: ignore[arg-type]
+                    if len(rec) > 3:
+                        task.waits = [*task.waits, *rec[3]]  # type: ignore[misc]
                     changed[task_id] = task
             elif kind == "end":
                 if task is None:
@@ -146,12 +170,18 @@ class Recorder:
 
     @staticmethod
     def _end(task: TaskState, rec: Record) -> None:
-        _, _, _, _, start_ns, end_ns, cpu_ns, intervals, status, error, result = rec
-        task.start_ns = start_ns  # type: ignore[assignment]
-        # The end record carries every interval; keep the list object (snapshots index into it).
-        task.intervals[:] = intervals  # type: ignore[call-overload]
-        task.cpu_ns = cpu_ns  # type: ignore[assignment]
-        task.status = TaskStatus(cast(str, status))
-        task.error = error  # type: ignore[assignment]
-        task.result = result
-        task.end_ns = end_ns  # type: ignore[assignment]
+        task.start_ns = rec[4]  # type: ignore[assignment]
+        # The end record carries every interval (keep the list: snapshots index into it) and wait.
+        task.intervals[:] = rec[7]  # type: ignore[call-overload]
+        if len(rec) > 12:  # a probe that names waits
+            if rec[11] is not None:
+                task.waits = rec[11]  # type: ignore[assignment]
+            if rec[12] is not None:
+                task.submitted_ns = rec[12]  # type: ignore[assignment]
+            if len(rec) > 13:
+                task.dues = rec[13]  # type: ignore[assignment]
+        task.cpu_ns = rec[6]  # type: ignore[assignment]
+        task.status = TaskStatus(cast(str, rec[8]))
+        task.error = rec[9]  # type: ignore[assignment]
+        task.result = rec[10]
+        task.end_ns = rec[5]  # type: ignore[assignment]

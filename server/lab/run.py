@@ -16,9 +16,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from time import perf_counter_ns
-from typing import TypedDict
+from typing import TypedDict, cast
 
 import experiments
+from experiments import cpu
 from experiments.document import (
     ExecutorInfo,
     Host,
@@ -27,8 +28,10 @@ from experiments.document import (
     RunDocument,
     RunHead,
     Sample,
+    Speed,
     StatusMessage,
     Task,
+    Wait,
 )
 from server.lab import runner
 from server.lab.executors import CPUS, Batch, Executor
@@ -39,12 +42,13 @@ from server.lab.recorder import Recorder, TaskState
 from server.lab.runlog import RunLog
 from server.lab.sampler import INTERVAL_S, Sampler
 from server.lab.spec import RunSpec
+from server.lab.waits import NAMES
 from server.types import EventName, RunStatus, TaskStatus
 
 #: How often recorded work is folded into the run log (and so reaches subscribers).
 FRAME_S = 0.05
 #: While runs execute, the young-generation GC threshold is at least this (CPython's default: 700).
-GC_GEN0_THRESHOLD = 10_000
+GC_GEN0_THRESHOLD = 20_000
 
 _gc_lock = threading.Lock()
 _gc_users = 0
@@ -57,7 +61,8 @@ def fewer_collections() -> Iterator[None]:
     allocations would trigger young-generation collections inside the workload's process that the
     bare workload would never pay for, and the lab would show a slower run than the real one. So
     while any run executes, collections of the young generation are made rarer (measured in
-    ``bench/``: 10,000 asyncio tasks went from 1.40x the bare time to 0.97x)."""
+    ``bench/``: 10,000 asyncio tasks went from 1.40x the bare time to 0.97x with 10,000; recording
+    waits added a list per asyncio task, and they took 1.03-1.05x again, 1.01-1.02x with 20,000)."""
     global _gc_users, _gc_saved
     with _gc_lock:
         if _gc_users == 0:
@@ -95,19 +100,28 @@ def _s(ns: int, t0: int) -> float:
     return round((ns - t0) / 1e9, 6)
 
 
-def task_view(task: TaskState, t0: int, n_iv: int, ended: bool) -> Task:
-    """A task as the run document shows it, as it was when it had ``n_iv`` interval bounds."""
-    iv = task.intervals
+def task_view(task: TaskState, t0: int, n_iv: int, ended: bool, n_waits: int | None = None) -> Task:
+    """A task as the run document shows it, as it was when it had ``n_iv`` interval bounds and
+    ``n_waits`` wait items (all it has, if not given)."""
+    iv, wv = task.intervals, task.named_waits()
     running = [[_s(iv[k], t0), _s(iv[k + 1], t0)] for k in range(0, n_iv, 2)]
+    n_waits = len(wv) if n_waits is None else n_waits
+    waits = [
+        cast(Wait, [_s(wv[k], t0), _s(wv[k + 1], t0), NAMES[wv[k + 2]]])
+        for k in range(0, n_waits, 3)
+    ]
+    sub = task.submitted_ns
     return {
         "id": task.id,
         "lane": task.lane,
+        "submitted_s": _s(sub, t0) if sub is not None else None,
         "start_s": _s(task.start_ns, t0),
         "end_s": _s(task.end_ns, t0) if ended and task.end_ns is not None else None,
         "cpu_s": round(task.cpu_ns / 1e9, 6) if ended else None,
         "status": task.status.value if ended else TaskStatus.RUNNING.value,
         "error": task.error if ended else None,
         "running": running,
+        "waits": waits,
         "result": task.result if ended else None,
     }
 
@@ -153,6 +167,8 @@ class Run:
         #: CPU the lab's event loop thread used during the run, when the run's tasks executed in
         #: the lab's process: time in which that thread, not the tasks, held the GIL.
         self.lab_loop_cpu_s: float | None = None
+        #: The machine's speed just before the run's clock started and just after it ended.
+        self.speed: Speed | None = None
         #: Other runs of this lab that executed while this one did (the manager fills it in).
         self.alongside: list[str] = []
         self.end_ns: int | None = None
@@ -219,6 +235,8 @@ class Run:
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
         outside = await asyncio.to_thread(OutsideLoad)
+        # The machine's speed, off the run's clock: a shared machine's drifts from run to run.
+        self.speed = {"start": cpu.speed(), "end": None}
         t0 = self.t0_ns = batch.t0_ns = perf_counter_ns()
         lab0 = time.thread_time()  # this thread is the lab's event loop: recording, web pages
         sampler = Sampler(t0, executor.pids, executor.lab_memory)
@@ -244,6 +262,7 @@ class Run:
         self._drain()
         if executor.in_lab_process:
             self.lab_loop_cpu_s = round(time.thread_time() - lab0, 3)
+        self.speed["end"] = cpu.speed()
         self.outside_cpu_cores = await asyncio.to_thread(outside.cores)
         error = finished.exception()
         if self._cancel.is_set():
@@ -289,10 +308,16 @@ class Run:
         for lane in lanes:
             log.append(EventName.LANE, functools.partial(lane_view, lane))
         for task in tasks:
-            log.append(
-                EventName.TASK,
-                functools.partial(task_view, task, t0, len(task.intervals), task.ended),
+            # An ended task's waits are final (an asyncio task's are named only when read).
+            ended = task.end_ns is not None
+            view = (
+                functools.partial(task_view, task, t0, len(task.intervals), True)
+                if ended
+                else functools.partial(
+                    task_view, task, t0, len(task.intervals), False, len(task.waits)
+                )
             )
+            log.append(EventName.TASK, view)
         if lanes or tasks:
             log.notify()
 
@@ -358,12 +383,17 @@ class Run:
         now = t0 + int(wall * 1e9)
         timelines = []
         for t in self.tasks:
-            iv = t.intervals
+            iv, wv, sub = t.intervals, t.named_waits(), t.submitted_ns
             timelines.append(
                 Timeline(
                     (t.start_ns - t0) / 1e9,
                     ((t.end_ns if t.end_ns is not None else now) - t0) / 1e9,
                     [((iv[k] - t0) / 1e9, (iv[k + 1] - t0) / 1e9) for k in range(0, len(iv), 2)],
+                    [
+                        ((wv[k] - t0) / 1e9, (wv[k + 1] - t0) / 1e9, NAMES[wv[k + 2]])
+                        for k in range(0, len(wv), 3)
+                    ],
+                    (sub - t0) / 1e9 if sub is not None else None,
                 )
             )
         return {**summarize(timelines, wall, self.samples), **extra}
@@ -384,9 +414,15 @@ class Run:
             "error": self.error,
             "created_at": self.created_at,
             "wall_s": self.wall_s,
-            "host": host_info(executor_info.get("start_method")),
+            "host": self._host(executor_info),
             "executor_info": executor_info,
         }
+
+    def _host(self, executor_info: ExecutorInfo) -> Host:
+        host = host_info(executor_info.get("start_method"))
+        if self.speed is not None:
+            host["speed"] = {**self.speed}
+        return host
 
     def document(self) -> RunDocument:
         """The run document (CONTRACT.md): complete when finished, partial while running.

@@ -1,16 +1,46 @@
 """A run as text for the terminal: a summary and a Gantt chart with one row per lane.
 
 Each column is a slice of wall time. In a lane's row, ``█`` means a task was running for most of the
-slice, ``▒`` that a task was in flight but mostly waiting (for the GIL, a core, a sleep), ``·`` that
-the lane was idle; ``x`` marks a slice where a task failed or was cancelled.
+slice, ``·`` that the lane was idle; ``x`` marks a slice where a task failed or was cancelled. A
+slice where a task was in flight but mostly waiting shows why, by the reason that took most of it:
+``g`` the GIL, ``c`` a core, ``i`` I/O, ``a`` an await, ``l`` the event loop, ``?`` the lab cannot
+tell; ``▒`` where the run recorded no reasons (a run stored by an older lab).
 """
 
 from __future__ import annotations
 
-from experiments.document import RunDocument
+from experiments.document import RunDocument, Task
 from server.lab.metrics import occupancy
+from server.types import WaitReason
 
 RUN, WAIT, IDLE, BAD = "█", "▒", "·", "x"
+#: One character per wait reason, and what the legend calls it.
+WAIT_CHARS: dict[str, tuple[str, str]] = {
+    WaitReason.GIL: ("g", "GIL"),
+    WaitReason.CORE: ("c", "core"),
+    WaitReason.IO: ("i", "I/O"),
+    WaitReason.AWAIT: ("a", "await"),
+    WaitReason.LOOP: ("l", "loop busy"),
+    WaitReason.OTHER: ("?", "unknown"),
+}
+
+
+def _waiting(tasks: list[Task], wall: float, width: int) -> list[str]:
+    """Per slice, the character of the reason that covers most of it (``WAIT`` if none does)."""
+    by_reason = {
+        reason: occupancy(
+            [(s, e) for t in tasks for s, e, r in t.get("waits") or () if r == reason],
+            0.0,
+            wall,
+            width,
+        )
+        for reason in WAIT_CHARS
+    }
+    out = []
+    for k in range(width):
+        amount, reason = max((cover[k], reason) for reason, cover in by_reason.items())
+        out.append(WAIT_CHARS[reason][0] if amount > 0 else WAIT)
+    return out
 
 
 def gantt_rows(doc: RunDocument, width: int = 60) -> list[tuple[str, str]]:
@@ -31,14 +61,15 @@ def gantt_rows(doc: RunDocument, width: int = 60) -> list[tuple[str, str]]:
             wall,
             width,
         )
+        waiting = _waiting(tasks, wall, width)
         cells = []
-        for b, r, x in zip(busy, ran, bad, strict=True):
+        for b, r, x, w in zip(busy, ran, bad, waiting, strict=True):
             if x > 0.5:
                 cells.append(BAD)
             elif b < 0.05:
                 cells.append(IDLE)
             else:
-                cells.append(RUN if r >= 0.5 * min(b, 1.0) else WAIT)
+                cells.append(RUN if r >= 0.5 * min(b, 1.0) else w)
         rows.append((lane["label"], "".join(cells)))
     return rows
 
@@ -63,6 +94,17 @@ def _server_lines(doc: RunDocument) -> list[str]:
     return lines
 
 
+def _wait_lines(doc: RunDocument) -> list[str]:
+    """Where the tasks' time went besides running: the seconds per wait reason, and queued."""
+    m = doc["metrics"]
+    wait_s = m.get("wait_s")
+    if wait_s is None:
+        return []
+    parts = [f"{name} {wait_s[r]:.3f} s" for r, (_, name) in WAIT_CHARS.items() if wait_s.get(r)]
+    queued = f" · queued for a worker {m.get('queued_s', 0.0):.3f} s"
+    return [f"waiting (task-seconds): {', '.join(parts) or 'none'}{queued}"]
+
+
 def render(doc: RunDocument, width: int = 60) -> str:
     m = doc["metrics"]
     tasks = doc["tasks"]
@@ -84,6 +126,7 @@ def render(doc: RunDocument, width: int = 60) -> str:
             else ""
         )
         + f" · peak RSS {_mib(m['peak_rss_bytes'])}",
+        *_wait_lines(doc),
         *_server_lines(doc),
         "",
     ]
@@ -94,9 +137,9 @@ def render(doc: RunDocument, width: int = 60) -> str:
     wall = doc.get("wall_s") or 0.0
     axis = f"0 s{'':{width - 3 - len(f'{wall:.2f} s')}}{wall:.2f} s"
     lines.append(f"{'':>{label_w}}  {axis}")
-    lines.append(
-        f"{'':>{label_w}}  {RUN} running  {WAIT} in flight, waiting  {IDLE} idle  {BAD} failed/cancelled"
-    )
+    lines.append(f"{'':>{label_w}}  {RUN} running  {IDLE} idle  {BAD} failed/cancelled")
+    reasons = "  ".join(f"{char} {name}" for char, name in WAIT_CHARS.values())
+    lines.append(f"{'':>{label_w}}  waiting: {reasons}  {WAIT} no reason recorded")
     for t in tasks:
         if t["status"] == "error":
             lines.append(f"task {t['id']} failed: {t['error']}")

@@ -69,6 +69,7 @@ class ServerLoad(Executor):
         self._where: dict[int, tuple[int, int]] = {}  # task -> (pid, tid) from its start report
         self._serving: dict[int, int] = {}  # task -> pid, from its start report to its answer
         self._client: list[tuple[int, int, bool]] = []  # (sent ns, received ns, ok)
+        self._sent: dict[int, int] = {}  # task -> when its request was sent (ns)
         self._kills: list[tuple[int, int]] = []  # (pid, ns)
         self._versions: set[str] = set()
         self._server: ServerProcess | None = None
@@ -115,11 +116,13 @@ class ServerLoad(Executor):
             with self._lock:
                 self._ready.setdefault(pid, perf_counter_ns())
                 self._loop_tid[pid] = tid
-        elif kind == "start" and len(record) == 5:
-            self._where[int(record[1])] = (int(record[2]), int(record[3]))
-            self._serving[int(record[1])] = int(record[2])
-            self.batch.send(tuple(record))
-        elif kind == "progress" and len(record) == 3:
+        elif kind == "start" and len(record) in (5, 6):
+            task = int(record[1])
+            self._where[task] = (int(record[2]), int(record[3]))
+            self._serving[task] = int(record[2])
+            # The server cannot know when the request was sent (its submission): the load can.
+            self.batch.send((*record[:5], self._sent.get(task)))
+        elif kind == "progress" and len(record) in (3, 4):
             self.batch.send(tuple(record))
 
     # --- the server's life -----------------------------------------------------------------------
@@ -202,7 +205,7 @@ class ServerLoad(Executor):
         self, client: httpx.AsyncClient, path: str, i: int, query: dict[str, str]
     ) -> None:
         send, t0 = self.batch.send, self.batch.t0_ns
-        sent = perf_counter_ns()
+        sent = self._sent[i] = perf_counter_ns()
         try:
             response = await client.get(path, params=query)
             received = perf_counter_ns()
@@ -236,7 +239,11 @@ class ServerLoad(Executor):
             "thread": body.get("thread"),
             "value": record[10],
         }
-        send(("end", i, pid, tid, *record[4:10], result))
+        waits, dues = (
+            record[11] if len(record) > 11 else [],
+            record[13] if len(record) > 13 else None,
+        )
+        send(("end", i, pid, tid, *record[4:10], result, waits, sent, dues))
 
     def _failed(self, i: int, sent: int, received: int, status: TaskStatus, error: str) -> None:
         t0 = self.batch.t0_ns
@@ -251,7 +258,10 @@ class ServerLoad(Executor):
             "received_s": _s(received, t0),
             "pid": pid or None,
         }
-        self.batch.send(("end", i, pid, tid, sent, received, 0, [], status, error, result))
+        no_intervals: list[int] = []
+        self.batch.send(
+            ("end", i, pid, tid, sent, received, 0, no_intervals, status, error, result, [], sent)
+        )
 
     async def _kill_later(self) -> None:
         """The fault demo: kill -9 the worker serving the most requests right now. If at that
