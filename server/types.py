@@ -58,14 +58,3 @@ class EventName(StrEnum):
     TASK = "task"
     SAMPLE = "sample"
     STATUS = "status"
-
-
-class WaitReason(StrEnum):
-    """Why a task in flight was not executing (CONTRACT.md, "Waits")."""
-
-    GIL = "gil"  # wanted to run Python, blocked on the GIL
-    CORE = "core"  # runnable, no CPU free
-    IO = "io"  # blocked in a sleep or I/O the workload performs
-    AWAIT = "await"  # an asyncio task suspended at an await
-    LOOP = "loop"  # ready to resume, the event loop busy elsewhere
-    OTHER = "other"  # the lab cannot tell
