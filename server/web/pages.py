@@ -289,6 +289,12 @@ async def page_frames(broker: Broker, last: int) -> AsyncIterator[bytes]:
     yield sse.encode("", event="end", id=broker.position)
 
 
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """For clients that ask without reading the pages' ``<link rel="icon">`` (the API's JSON)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/history", response_class=HTMLResponse)
 async def history_partial(request: Request, manager: ManagerDep, store: StoreDep) -> Response:
     rows = await history(manager, store)

@@ -33,6 +33,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+SUBRESOURCES = {"script", "stylesheet", "image", "font"}
+
+
+def missing(kind: str, url: str, status: int) -> list[str]:
+    return [f"{kind} {url} answered {status}"] if kind in SUBRESOURCES and status >= 400 else []
+
+
+def refused(kind: str, text: str) -> list[str]:
+    csp = "Content Security Policy" in text and "frame-ancestors" not in text
+    return [text] if kind == "error" and csp else []
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     srv = LiveServer(tmp_path_factory.mktemp("lab-data"))
@@ -76,9 +88,13 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    # And what a page needs but did not get: a script, style sheet or image that failed to load,
+    # or one the Content-Security-Policy refused (refusals to be framed are some tests' point).
+    pg.on("response", lambda r: errors.extend(missing(r.request.resource_type, r.url, r.status)))
+    pg.on("console", lambda msg: errors.extend(refused(msg.type, msg.text)))
     yield pg
     if request.node.stash.get(FAILED, False) and not pg.is_closed():
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"errors on the page: {errors}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -13,6 +14,21 @@ from server.liveserver import LiveServer
 SLICES_IN_WINDOW = """([t0, t1]) => [...document.querySelectorAll('[id^=Llane-] rect.run')]
   .map(r => ({lane: r.closest('[id^=Llane-]').id, x: +r.getAttribute('x'), w: +r.getAttribute('width')}))
   .filter(s => s.x + s.w > t0 && s.x < t1).sort((a, b) => a.x - b.x).map(s => s.lane)"""
+
+
+def in_window(doc: dict[str, Any], t0_ms: float, t1_ms: float) -> list[str]:
+    """The lanes of the running slices that overlap [t0_ms, t1_ms], in time order."""
+    slices = [
+        (round(a * 1000, 3), f"Llane-{doc['id']}-{task['lane']}")
+        for task in doc["tasks"]
+        for a, b in task["running"]
+        if b * 1000 > t0_ms and a * 1000 < t1_ms
+    ]
+    return [lane for _, lane in sorted(slices)]
+
+
+def takes_turns(lanes: list[str]) -> bool:
+    return len(set(lanes)) == 2 and sum(a != b for a, b in itertools.pairwise(lanes)) >= 2
 
 
 def test_a_finished_threads_run_zooms_to_20_ms_where_the_lanes_take_turns(
@@ -57,16 +73,21 @@ def test_a_finished_threads_run_zooms_to_20_ms_where_the_lanes_take_turns(
             break
         page.keyboard.press("+")
     assert 0.3 * span * 1000 < t0 < 0.7 * span * 1000  # around the middle of the run
-    # Two threads hand the GIL over every 5 ms or so: in 20 ms, both lanes, taking turns. (On a
-    # busy machine the OS can hold a thread back longer: then a window a little further on.)
-    for _ in range(5):
-        lanes = page.evaluate(SLICES_IN_WINDOW, [t0, t1])
-        switches = sum(a != b for a, b in itertools.pairwise(lanes))
-        if len(set(lanes)) == 2 and switches >= 2:
-            break
-        page.keyboard.press("ArrowRight")  # pan by a fifth of the window
-        t0, t1 = t0 + (t1 - t0) / 5, t1 + (t1 - t0) / 5
-    assert len(set(lanes)) == 2 and switches >= 2, lanes
+    # Two threads hand the GIL over every 5 ms or so: in 20 ms, both lanes, taking turns. On a
+    # busy machine the OS can hold a thread back for longer, so the window is the first one, in
+    # steps of the arrow key's pan (a fifth of the window), where the run document says so.
+    step = (t1 - t0) / 5
+    presses = next(
+        k
+        for k in range(int((span * 1000 - t1) / step))
+        if takes_turns(in_window(doc, t0 + k * step, t1 + k * step))
+    )
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+    t0, t1 = t0 + presses * step, t1 + presses * step
+    lanes = page.evaluate(SLICES_IN_WINDOW, [t0, t1])
+    assert lanes == in_window(doc, t0, t1)  # the zoomed chart draws the slices the run has
+    assert takes_turns(lanes), lanes
     ticks = page.locator(f"#axis-{run_id} span").all_inner_texts()
     assert ticks and all(t.endswith(" ms") for t in ticks)  # the axis follows the window
     page.keyboard.press("Escape")
