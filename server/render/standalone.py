@@ -5,42 +5,33 @@ The plots are the page's own: the same bars, density strips, lines and patterns 
 ``server.render.charts`` and ``server.render.svg``, each inside a nested ``<svg>`` with the page's
 viewBox (1000 units across, drawn 1000 px wide here). What the page draws in HTML (labels, axis,
 legends, captions, kill marks) becomes SVG ``<text>`` and swatches. The styles are the page's
-rules for what the plots draw, taken from ``static/lab.css`` so that they cannot drift, with every
-``var()`` resolved to its value (the run's patterns for its bars, the page's copy in chart units
-for density strips and legends): renderers without custom properties show the same colours.
+rules for what the plots draw, with every ``var()`` resolved (``server.render.standalone_css``):
+renderers without custom properties show the same colours.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 
 from markupsafe import escape
 
 from experiments.document import RunDocument
-from server.render import charts, geometry, patterns
+from server.render import charts, geometry
 from server.render.geometry import VIEW_W, Rows
 from server.render.model import elapsed_s, from_document
 from server.render.patterns import PATTERNS, pattern_id
 from server.render.prose import duration, run_info, summary_text
 from server.render.scene import Scene, scene
+from server.render.standalone_css import css_values, page_css, plot_css, text_css
 from server.render.templates import macro
 
-STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "lab.css"
 #: The label column, the plots (one chart unit a pixel) and the margin right of them, in px.
 LEFT, RIGHT, MARGIN = 160, 8, 16
 WIDTH = LEFT + VIEW_W + RIGHT
-#: A plot's frame, as the page draws it (the left and bottom borders of ``.gantt-svg``).
-FRAME = "#aab"
-KILL = "#a33a00"
 LINE_H = 16  # a line of 12 px text
 SWATCH_W = 14
-#: The page's rules kept: those whose every selector starts like this (what plots draw).
-PLOT_SELECTOR = re.compile(r"(rect|path|polyline|line|g\.bar)\b|\.pat-|\.line-")
-VAR = re.compile(r"var\(--([\w-]+)\s*(?:,\s*((?:[^()]|\([^()]*\))*))?\)")
 
 
 def chart_svg(doc: RunDocument) -> str:
@@ -67,67 +58,6 @@ def chart_svg(doc: RunDocument) -> str:
     sheet.axis()
     sheet.summary()
     return sheet.document(doc)
-
-
-# --- styles -----------------------------------------------------------------------------------
-
-
-@functools.cache
-def page_css() -> str:
-    return STYLESHEET.read_text()
-
-
-def css_values(css: str, run_id: str) -> dict[str, str]:
-    """The custom properties of the page (``:root``) and of the run's view (its patterns)."""
-    root = re.search(r":root\s*\{([^}]*)\}", _uncommented(css))
-    values = dict(re.findall(r"--([\w-]+)\s*:\s*([^;]+?)\s*(?:;|$)", root.group(1) if root else ""))
-    for item in patterns.style(run_id).split(";"):
-        name, _, value = item.partition(":")
-        values[name.strip().removeprefix("--")] = value.strip()
-    return values
-
-
-def resolve(text: str, values: dict[str, str]) -> str:
-    """``text`` with every ``var(--name, fallback)`` replaced by its value (values may name
-    others in turn)."""
-    for _ in range(8):
-        done = VAR.sub(lambda m: values.get(m[1], (m[2] or "").strip()), text)
-        if done == text:
-            break
-        text = done
-    return text
-
-
-def plot_css(css: str, values: dict[str, str]) -> str:
-    """The page's rules for what plots draw, resolved."""
-    css = _uncommented(css)
-    # At-rules (@media ...) hold rules for the page's layout: none for plots.
-    css = re.sub(r"@[^{;]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", css)
-    rules = []
-    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
-        names = [n.strip() for n in selectors.split(",")]
-        if all(PLOT_SELECTOR.match(n) for n in names):
-            rules.append(f"{', '.join(names)} {{ {resolve(body.strip(), values)} }}")
-    return "\n".join(rules)
-
-
-def _uncommented(css: str) -> str:
-    return re.sub(r"/\*.*?\*/", "", css, flags=re.S)
-
-
-def text_css(css: str, values: dict[str, str]) -> str:
-    font = re.search(r"\bbody\s*\{[^}]*font-family:\s*([^;]+);", _uncommented(css))
-    family = font.group(1).strip() if font else "sans-serif"
-    ink, muted = values.get("ink", "#1a1a1a"), values.get("muted", "#5b5b5b")
-    return (
-        f"text {{ font-family: {family}; font-size: 12px; fill: {ink}; }}\n"
-        ".title { font-size: 18px; font-weight: 700; }\n"
-        ".caption { font-size: 13px; }\n"
-        f".muted, .caption {{ fill: {muted}; }}\n"
-        ".caption .name { font-weight: 700; }\n"
-        f".kill-mark {{ font-size: 11px; font-weight: 700; fill: {KILL}; }}\n"
-        f".frame {{ stroke: {FRAME}; stroke-width: 1px; }}"
-    )
 
 
 # --- the sheet --------------------------------------------------------------------------------

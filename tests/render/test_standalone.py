@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from server.render import geometry
-from server.render.standalone import chart_svg, css_values, page_css, plot_css, resolve
+from server.render.standalone import chart_svg
+from server.render.standalone_css import css_values, page_css, plot_css, resolve
 from tests.render.handmade import HandDoc
 from tests.support import Execute
 
