@@ -184,10 +184,20 @@ LINE_PAD = 3.0
 
 def points(values: Sequence[float], height: float, vmax: float, columns: int = COLUMNS) -> str:
     """A polyline's points over the first ``len(values)`` of ``columns`` time columns (NaN: no
-    data yet, skipped); ``vmax`` is drawn :data:`LINE_PAD` below the top."""
+    data yet, skipped); ``vmax`` is drawn :data:`LINE_PAD` below the top.
+
+    A point between two at its own height is left out: the line is the same, and a count that
+    holds still (2 tasks running for a second) is two points instead of dozens, which a watching
+    browser strokes anew whenever the line grows."""
     step, room = VIEW_W / columns, height - LINE_PAD
-    return " ".join(
-        f"{(i + 0.5) * step:.1f},{height - room * min(v / vmax, 1.0):.1f}"
+    xy = [
+        (f"{(i + 0.5) * step:.1f}", f"{height - room * min(v / vmax, 1.0):.1f}")
         for i, v in enumerate(values)
         if v == v
-    )
+    ]
+    kept = [
+        f"{x},{y}"
+        for i, (x, y) in enumerate(xy)
+        if i == 0 or i == len(xy) - 1 or not (xy[i - 1][1] == y == xy[i + 1][1])
+    ]
+    return " ".join(kept)

@@ -67,8 +67,9 @@ def test_the_lines_over_time_scale_to_a_round_top(
     lines = soup(charts.lines(scene(model, 0.1)))
     assert lines.select_one("#linescale-r1").get_text() == "scale 0–5"  # type: ignore[union-attr]
     flight = lines.select_one("#lflight-r1")["points"].split()  # type: ignore[index]
-    # A 0.2 s live axis at 0.1 s: half the 240 columns; 3 of 5 in flight (3 px kept at the top).
-    assert len(flight) == 120 and flight[0] == "2.1,49.8"
+    # A 0.2 s live axis at 0.1 s: half the 240 columns; 3 of 5 in flight (3 px kept at the top),
+    # held still, so drawn from the first column's middle to the 120th's.
+    assert flight == ["2.1,49.8", "497.9,49.8"]
     cpu = soup(charts.cpu(scene(model, 0.1)))
     core0 = cpu.select_one("#cpu0-r1")["points"].split()  # type: ignore[index]
     # One sample (100% at 50 ms): one point, in the column its interval ends in, at the top.

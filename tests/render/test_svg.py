@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 from bs4 import Tag
 
 from server.render import svg
@@ -43,3 +46,21 @@ def test_a_finished_bar_has_its_width_status_and_a_tooltip_without_javascript() 
     assert isinstance(title, Tag) and title.get_text().endswith("error: ValueError: x")
     assert "took 0.030 s" in title.get_text() and "CPU 0.002 s" in title.get_text()
     assert bar.contents[0].contents[-1] is title  # last: an ended live bar appends it
+
+
+def test_a_line_keeps_its_ends_and_turns_and_leaves_out_points_where_it_holds_still() -> None:
+    # 10 columns of 100 units: x at the middle of each; a height of 103 draws 0..vmax as 103..3.
+    values = [1.0, 1.0, 1.0, 1.0, 2.0, 2.0, float("nan"), 2.0, 0.0, 0.0]
+    kept = [tuple(map(float, p.split(","))) for p in svg.points(values, 103, 2.0, 10).split()]
+    assert kept == [(50, 53), (350, 53), (450, 3), (750, 3), (850, 103), (950, 103)]
+    # The line through the points kept passes through every point of the full line.
+    for i, v in enumerate(values):
+        if v != v:
+            continue
+        x, y = (i + 0.5) * 100, 103 - 100 * v / 2.0
+        (x0, y0), (x1, y1) = next(
+            ab for ab in itertools.pairwise(kept) if ab[0][0] <= x <= ab[1][0]
+        )
+        assert y == pytest.approx(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
+    assert svg.points([1.0], 103, 2.0, columns=10) == "50.0,53.0"
+    assert svg.points([], 103, 2.0) == ""
