@@ -19,7 +19,7 @@ from experiments.registry import InvalidParameter
 from server.executors import EXECUTORS, takes_options
 from server.lab.executors import Threads
 from server.lab.run import Run
-from server.manager import QueueFull, ReadOnly
+from server.manager import QueueFull, ReadOnly, RunManager
 from server.render import panels, patterns
 from server.render.model import RunModel, from_document
 from server.render.prose import duration, pool, run_info
@@ -29,7 +29,7 @@ from server.serverlab.options import describe as describe_server_options
 from server.spec import make_spec
 from server.store import Store
 from server.web import server_options, sse
-from server.web.broker import Broker
+from server.web.broker import Broker, Brokers
 from server.web.deps import BrokersDep, ManagerDep, SettingsDep, StoreDep, off_loop
 
 TEMPLATES = Jinja2Templates(env=ENV)
@@ -219,15 +219,21 @@ async def _stored(store: Store, run_id: str) -> RunDocument:
     return doc
 
 
+async def run_view(
+    run_id: str, manager: RunManager, store: Store, brokers: Brokers
+) -> dict[str, Any]:
+    """A run's view: live from its broker while the lab has it, else from the store (404)."""
+    run = manager.get(run_id)
+    if run is not None:
+        return live_context(brokers.for_run(run))
+    return await off_loop(stored_context, await _stored(store, run_id))
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 async def run_page(
     request: Request, run_id: str, manager: ManagerDep, store: StoreDep, brokers: BrokersDep
 ) -> Response:
-    run = manager.get(run_id)
-    if run is not None:
-        ctx = live_context(brokers.for_run(run))
-    else:
-        ctx = await off_loop(stored_context, await _stored(store, run_id))
+    ctx = await run_view(run_id, manager, store, brokers)
     return TEMPLATES.TemplateResponse(request, "run.html", {"current": ctx})
 
 

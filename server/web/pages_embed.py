@@ -8,7 +8,7 @@ site's navigation; it tells its parent its height (``static/frame.js``, heard by
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import escape
 
 from experiments.lessons import LESSONS
-from server.lab.comparison import Comparison
 from server.web.deps import (
     BrokersDep,
     ComparisonsDep,
@@ -25,13 +24,14 @@ from server.web.deps import (
     StoreDep,
     off_loop,
 )
-from server.web.pages import TEMPLATES, live_context, stored_context
+from server.web.pages import TEMPLATES, run_view
 from server.web.pages_lessons import (
     RunQuery,
     RunsQuery,
     compare_context,
     compare_ids,
-    comparison_context,
+    latest_context,
+    lesson_or_404,
 )
 
 router = APIRouter()
@@ -53,14 +53,7 @@ async def embed_run(
     brokers: BrokersDep,
     theme: Theme = "auto",
 ) -> Response:
-    run = manager.get(run_id)
-    if run is not None:
-        ctx = live_context(brokers.for_run(run))
-    else:
-        doc = await off_loop(store.get, run_id)
-        if doc is None:
-            raise HTTPException(404, f"no run with id {run_id!r}")
-        ctx = await off_loop(stored_context, doc)
+    ctx = await run_view(run_id, manager, store, brokers)
     page = {"current": ctx, "theme": theme, "full_url": f"/runs/{run_id}"}
     return TEMPLATES.TemplateResponse(request, "embed_run.html", page)
 
@@ -76,13 +69,8 @@ async def embed_lesson(
     settings: SettingsDep,
     theme: Theme = "auto",
 ) -> Response:
-    lesson = LESSONS.get(lesson_id)
-    if lesson is None:
-        raise HTTPException(404, f"no lesson {lesson_id!r}")
-    latest: Comparison | dict[str, Any] | None = comparisons.latest_live(lesson.id)
-    if latest is None:
-        latest = await off_loop(comparisons.latest_stored, lesson.id)
-    ctx = await comparison_context(manager, store, brokers, latest) if latest else None
+    lesson = lesson_or_404(lesson_id)
+    ctx = await latest_context(lesson, manager, store, brokers, comparisons)
     page = {
         "lesson": lesson,
         "current": ctx,

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from experiments.document import RunDocument
 from experiments.lessons import LESSONS, Lesson
+from server.comparisons import Comparisons
 from server.lab.comparison import FACTS, MAX_REPEAT, Comparison
 from server.manager import QueueFull, ReadOnly, RunManager
 from server.render import geometry
@@ -86,6 +87,21 @@ async def comparison_context(
     }
 
 
+async def latest_context(
+    lesson: Lesson,
+    manager: RunManager,
+    store: Store,
+    brokers: Brokers,
+    comparisons: Comparisons,
+    view: str = "page",
+) -> dict[str, Any] | None:
+    """The view of the lesson's latest comparison (live if it still goes), or None before any."""
+    latest: Comparison | dict[str, Any] | None = comparisons.latest_live(lesson.id)
+    if latest is None:
+        latest = await off_loop(comparisons.latest_stored, lesson.id)
+    return await comparison_context(manager, store, brokers, latest, view) if latest else None
+
+
 def _medians_marked(doc: Mapping[str, Any], entries: list[Entry]) -> list[Entry]:
     """With repeats, the figures mark the runs the verdict read (each step's median)."""
     if (doc.get("repeat") or 1) == 1 or not doc.get("verdict"):
@@ -112,11 +128,8 @@ async def lesson_page(
     comparisons: ComparisonsDep,
     settings: SettingsDep,
 ) -> Response:
-    lesson = _lesson(lesson_id)
-    latest: Comparison | dict[str, Any] | None = comparisons.latest_live(lesson.id)
-    if latest is None:
-        latest = await off_loop(comparisons.latest_stored, lesson.id)
-    ctx = await comparison_context(manager, store, brokers, latest) if latest else None
+    lesson = lesson_or_404(lesson_id)
+    ctx = await latest_context(lesson, manager, store, brokers, comparisons)
     return TEMPLATES.TemplateResponse(
         request, "lesson.html", {"lesson": lesson, "current": ctx, "read_only": settings.read_only}
     )
@@ -134,7 +147,7 @@ async def run_lesson(
     view: ViewQuery = "page",
     hx_request: Annotated[str | None, Header()] = None,
 ) -> Response:
-    lesson = _lesson(lesson_id)
+    lesson = lesson_or_404(lesson_id)
     if repeat not in {str(n) for n in range(1, MAX_REPEAT + 1)}:
         message = f"repeat must be a whole number from 1 to {MAX_REPEAT}, not {repeat!r}"
         return TEMPLATES.TemplateResponse(
@@ -222,7 +235,7 @@ async def compare(
     return TEMPLATES.TemplateResponse(request, "compare.html", ctx, status_code=status)
 
 
-def _lesson(lesson_id: str) -> Lesson:
+def lesson_or_404(lesson_id: str) -> Lesson:
     lesson = LESSONS.get(lesson_id)
     if lesson is None:
         raise HTTPException(404, f"no lesson {lesson_id!r}")

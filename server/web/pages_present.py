@@ -9,23 +9,21 @@ the slide alone) and puts its URL in the address bar, so that a reload keeps the
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from experiments.lessons import LESSONS
-from server.lab.comparison import Comparison
 from server.web.deps import (
     BrokersDep,
     ComparisonsDep,
     ManagerDep,
     SettingsDep,
     StoreDep,
-    off_loop,
 )
 from server.web.pages import TEMPLATES
-from server.web.pages_lessons import comparison_context
+from server.web.pages_lessons import latest_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,10 +58,7 @@ async def slide(
         raise HTTPException(404, f"no lesson {lesson_id!r}; the deck is at /present")
     i = ids.index(lesson_id)
     lesson = LESSONS[lesson_id]
-    latest: Comparison | dict[str, Any] | None = comparisons.latest_live(lesson.id)
-    if latest is None:
-        latest = await off_loop(comparisons.latest_stored, lesson.id)
-    current = await comparison_context(manager, store, brokers, latest, "slide") if latest else None
+    current = await latest_context(lesson, manager, store, brokers, comparisons, "slide")
     ctx = {
         "lesson": lesson,
         "current": current,
