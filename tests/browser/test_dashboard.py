@@ -20,8 +20,14 @@ def start(
     **params: str,
 ) -> str:
     page.goto(server.url + "/")
-    page.select_option("#f-workload", workload)
-    page.wait_for_selector(f"#f-workload option[value={workload}][selected]", state="attached")
+    # Choosing a workload fetches its form and swaps the whole form, values included; fill the
+    # fields only once the new form is in. Choosing the workload already shown would still send
+    # that request, and its late swap would undo what was filled in meanwhile.
+    if page.input_value("#f-workload") != workload:
+        page.evaluate("document.getElementById('run-form').dataset.stale = 'yes'")
+        page.select_option("#f-workload", workload)
+        page.wait_for_selector("#run-form:not([data-stale])", state="attached")
+        assert page.input_value("#f-workload") == workload
     for name, value in params.items():
         page.fill(f"#f-param-{name}", value)
     page.select_option("#f-executor", executor)
