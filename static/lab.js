@@ -50,8 +50,21 @@
       }
     }
   }
+  // A run started from this page waits (half a second at most) for its stream to open before
+  // its clock starts, so the stream opens once the new view has been painted: that first
+  // drawing then costs the run nothing (pages.WATCHER_WAIT_S).
+  function afterPaint(f) {
+    let done = false;
+    const once = () => { if (!done) { done = true; f(); } };
+    requestAnimationFrame(() => setTimeout(once, 0));
+    setTimeout(once, 200);  // a hidden tab paints nothing
+  }
   function connect(view) {
     view.dataset.streaming = "1";
+    afterPaint(() => listen(view));
+  }
+  function listen(view) {
+    if (!view.isConnected) return;
     const source = new EventSource(view.dataset.stream);
     source.onmessage = (e) => {
       if (!view.isConnected) { source.close(); return; }

@@ -192,6 +192,28 @@ async def test_events_flow_while_the_run_goes() -> None:
     assert run.log.messages[-1].data["status"] == "done"
 
 
+async def test_a_run_that_waits_for_a_watcher_starts_its_clock_when_watched() -> None:
+    run = Run(make_spec("io", "asyncio", 2, None, {"ms": 10}))
+    run.wait_for_watcher(30)
+    job = asyncio.create_task(run.execute())
+    await asyncio.sleep(0.3)
+    assert run.status == "pending" and run.t0_ns is None  # ready, and waiting for its page
+    watched_ns = time.perf_counter_ns()
+    run.watched()
+    await asyncio.wait_for(job, 10)
+    assert run.status == "done"
+    assert run.t0_ns is not None and run.t0_ns >= watched_ns
+
+
+async def test_a_run_that_nobody_watches_starts_after_its_wait() -> None:
+    run = Run(make_spec("io", "asyncio", 2, None, {"ms": 10}))
+    run.wait_for_watcher(0.3)
+    asked_ns = time.perf_counter_ns()
+    await asyncio.wait_for(run.execute(), 10)
+    assert run.status == "done"
+    assert run.t0_ns is not None and run.t0_ns - asked_ns >= 0.3e9
+
+
 @pytest.mark.parametrize("executor", ["sequential", "threads", "processes", "asyncio"])
 async def test_cancel_stops_the_run_within_a_second(executor: str) -> None:
     run = Run(make_spec("cpu", executor, 6, pool(executor), {"ms": 5000}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from typing import Any
 
 import httpx
@@ -244,6 +245,29 @@ def test_a_bad_server_field_is_shown_beside_it(
             assert re.search(r'name="server\.http2" value="true" checked', r.text)
         elif value != "nginx":  # a select shows only its own options
             assert f'<option value="{value}" selected>' in r.text
+
+
+def test_a_run_started_from_the_form_starts_once_its_page_watches(client: LabClient) -> None:
+    # The page draws the new run's view, then opens its stream: the run's clock waits for that
+    # (half a second at most), so that the page's first drawing is not taken from the run.
+    form = {"workload": "io", "executor": "sequential", "tasks": "1", "param.ms": "1"}
+    r = client.post("/runs", data=form, headers={"HX-Request": "true"})
+    assert r.status_code == 201
+    run_id = BeautifulSoup(r.text, "html.parser").select_one("article.run-view")["data-run"]
+    time.sleep(0.1)
+    assert client.get(f"/api/runs/{run_id}").json()["status"] == "pending"
+    with client.stream("GET", f"/runs/{run_id}/stream") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: end"):
+                break
+    assert client.wait_until_finished(run_id)["status"] == "done"
+
+
+def test_a_run_started_from_the_form_starts_anyway_if_no_page_watches(client: LabClient) -> None:
+    form = {"workload": "io", "executor": "sequential", "tasks": "1", "param.ms": "1"}
+    r = client.post("/runs", data=form, headers={"HX-Request": "true"})
+    run_id = BeautifulSoup(r.text, "html.parser").select_one("article.run-view")["data-run"]
+    assert client.wait_until_finished(run_id)["status"] == "done"
 
 
 def test_server_fields_are_ignored_for_other_executors(client: LabClient) -> None:

@@ -178,6 +178,10 @@ class Run:
         self._recorder: Recorder | None = None
         #: The tasks' part of :meth:`document`, with the log position it was built at.
         self._body: tuple[int, _Body] | None = None
+        #: How long the run's clock may wait, once the run is ready, for :meth:`watched` (see
+        #: :meth:`wait_for_watcher`).
+        self._hold_s = 0.0
+        self._watched = asyncio.Event()
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -193,6 +197,23 @@ class Run:
         self._cancel.set()
         if self._executor is not None:
             self._executor.cancel()
+
+    def wait_for_watcher(self, at_most_s: float) -> None:
+        """Start the run's clock only once a page watches it (:meth:`watched`), or after
+        ``at_most_s``. A page that has just asked for a run draws it for the first time (its
+        whole view, then its stream): done on the run's clock, that drawing would take a core
+        from the run's first tenths of a second, and the chart would show the page's cost as
+        the run's. Call before the run executes."""
+        self._hold_s = at_most_s
+
+    def watched(self) -> None:
+        """A page is watching the run (its stream is open): its clock need not wait."""
+        self._watched.set()
+
+    async def _held(self) -> None:
+        if self._hold_s > 0 and not self._watched.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._watched.wait(), self._hold_s)
 
     async def execute(self, time_limit_s: float = 120.0) -> None:
         """Run to the end; the status tells how it ended. Never raises for a failed run."""
@@ -228,7 +249,8 @@ class Run:
             await asyncio.to_thread(executor.close)
             self._finish(RunStatus.FAILED, f"could not start: {exc}")
             return
-        if self._cancel.is_set():  # cancelled while preparing
+        await self._held()
+        if self._cancel.is_set():  # cancelled while preparing (or waiting for its page)
             await asyncio.to_thread(executor.close)
             self._finish(RunStatus.CANCELLED, self._cancel_reason)
             return

@@ -33,6 +33,9 @@ from server.web.broker import Broker, Brokers
 from server.web.deps import BrokersDep, ManagerDep, SettingsDep, StoreDep, off_loop
 
 TEMPLATES = Jinja2Templates(env=ENV)
+#: A run started from the dashboard's form starts its clock once that page has drawn it and
+#: opened its stream (see ``Run.wait_for_watcher``), or after this long without.
+WATCHER_WAIT_S = 0.5
 #: A page further behind than this many frames gets a fresh snapshot instead of the backlog.
 MAX_BACKLOG = 50
 
@@ -204,6 +207,7 @@ async def start_run(
         return await error("form", str(exc), 403)
     if not hx_request:
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
+    run.wait_for_watcher(WATCHER_WAIT_S)  # this page draws the run, then opens its stream
     ctx = {
         **form_context(values),
         "current": live_context(brokers.for_run(run)),
@@ -271,6 +275,7 @@ async def run_stream(
             yield sse.encode("", event="end")
 
         return EventSourceResponse(finished())
+    run.watched()
     broker = brokers.for_run(run)
     last = sse_position(last_event_id, after)
     return EventSourceResponse(
