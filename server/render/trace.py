@@ -289,6 +289,8 @@ def _counters(doc: RunDocument, pid: int, end: float) -> list[Event]:
         events += [_counter("waiting", pid, ts, v) for ts, v in steps(waiting, reasons)]
     before = 0.0
     for sample in doc.get("samples") or ():
+        if before >= end:  # the last sample can be taken after the last task ended
+            break
         for core, percent in enumerate(sample["cpu_percent"]):
             events.append(_counter(f"CPU core {core}", pid, us(max(before, 0.0)), {"%": percent}))
         before = sample["t_s"]

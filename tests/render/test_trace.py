@@ -142,6 +142,20 @@ def test_cpu_per_core_holds_from_the_sample_before_the_one_that_measured_it(
     assert counter(tr, "CPU core 1", "%") == [(0, 10.0), (100_000, 60.0)]
 
 
+def test_a_sample_taken_after_the_last_task_ended_adds_no_counter_past_the_run(
+    handdoc: HandDoc,
+) -> None:
+    # The run ends with its last task (0.15 s); the sampler may still take one at 0.16 s and the
+    # final one after it, which measured only time past the end.
+    handdoc.lane("t11", tid=11)
+    handdoc.sample(0.1, [90.0, 10.0])
+    handdoc.sample(0.16, [50.0, 60.0])
+    handdoc.sample(0.2, [5.0, 5.0])
+    tr = trace(handdoc.doc(wall=0.15))
+    assert counter(tr, "CPU core 0", "%") == [(0, 90.0), (100_000, 50.0)]
+    assert max(e["ts"] + e.get("dur", 0) for e in tr["traceEvents"]) <= 150_000
+
+
 def test_a_run_still_going_ends_its_tasks_in_flight_where_it_has_got(handdoc: HandDoc) -> None:
     t = handdoc.lane("t11", tid=11)
     handdoc.task(t, 0.0, 0.01, [(0.0, 0.01)])
