@@ -72,8 +72,12 @@ def test_cpu_task_in_threads_runs_for_its_cpu_time(execute: Execute) -> None:
     for task in doc["tasks"]:
         running = sum(e - s for s, e in task["running"])
         assert running == pytest.approx(task["cpu_s"], rel=0.2)
-        # ...and, sharing the GIL, waited for roughly as long as it ran.
-        assert task["end_s"] - task["start_s"] > 1.5 * running
+    # ...and, sharing the GIL, the tasks waited for roughly as long as they ran. Taken over all
+    # of them: the GIL is not handed over fairly, so a pair's first task can end well before its
+    # partner, which then runs its rest alone (one test run saw a task wait 66 ms of its 277 ms).
+    in_flight = sum(t["end_s"] - t["start_s"] for t in doc["tasks"])
+    running = sum(e - s for t in doc["tasks"] for s, e in t["running"])
+    assert in_flight > 1.5 * running
 
 
 @pytest.mark.skipif(CPUS < 2, reason="needs two cores")
