@@ -161,6 +161,7 @@ class RunHead(TypedDict):
     status: str  # a RunStatus
     error: str | None
     created_at: str  # ISO 8601, UTC
+    started_at: NotRequired[str | None]  # when the run's clock started, ISO 8601 UTC
     wall_s: float | None
     host: Host
     label: NotRequired[str | None]

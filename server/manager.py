@@ -24,6 +24,7 @@ from server.lab.run import Run
 from server.lab.spec import RunSpec
 from server.settings import Settings
 from server.store import Store
+from server.types import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,14 @@ class RunManager:
         if any(job.exclusive for job in self._queue[: position - 1]):
             return "a lesson queued before it runs first, alone"
         return f"{len(self._active)} runs are going, the most at once: it starts when one ends"
+
+    def expected_wall_s(self, run: Run) -> float | None:
+        """How long ``run`` should take: the wall time of the latest run of the same spec that
+        the lab still holds and that ran to the end; None if it has none."""
+        for other in reversed(self.runs.values()):
+            if other is not run and other.status is RunStatus.DONE and other.spec == run.spec:
+                return other.wall_s
+        return None
 
     def on_finish(self, listener: Callable[[Run], None]) -> None:
         self._listeners.append(listener)

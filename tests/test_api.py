@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -342,6 +343,28 @@ def test_a_run_page_opened_just_after_the_end_is_not_live(lab: Lab) -> None:
         page = c.get(f"/runs/{run['id']}").text
         assert "data-stream=" not in page
         assert "2 tasks in" in page
+
+
+def test_a_run_like_the_last_one_is_drawn_on_an_axis_planned_for_its_length(lab: Lab) -> None:
+    # A chart whose axis grows redraws every bar each time; a run the lab has just run with the
+    # same spec gets an axis as long as that run took (rounded up) from its first frame.
+    with lab() as c:
+        spec = {"workload": "io", "executor": "sequential", "tasks": 2, "params": {"ms": 150}}
+        first = c.wait_until_finished(c.start(**spec)["id"])
+        assert first["started_at"] >= first["created_at"]  # when its clock started
+        second = c.start(**spec)["id"]
+        other = c.start(**{**spec, "tasks": 3})["id"]  # another spec: nothing to plan from
+        planned = re.search(
+            r'id="lscale-\w+" transform="[^"]*" data-span="([\d.]+)"', c.get(f"/runs/{second}").text
+        )
+        grown = re.search(
+            r'id="lscale-\w+" transform="[^"]*" data-span="([\d.]+)"', c.get(f"/runs/{other}").text
+        )
+        assert planned and grown
+        # 0.3 s or more, times 1.1, on the 1, 1.5, 2, 3, 5, 7.5 scale; a growing axis starts at 0.1 s
+        assert float(planned.group(1)) >= 0.5 and float(grown.group(1)) < 0.5
+        c.wait_until_finished(second)
+        c.wait_until_finished(other)
 
 
 def test_runs_that_shared_the_machine_say_so(lab: Lab) -> None:

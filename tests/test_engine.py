@@ -174,6 +174,7 @@ def test_the_run_document_has_the_contract_fields(execute: Execute) -> None:
     assert set(doc["lanes"][0]) == {"id", "kind", "pid", "tid", "label"}
     assert doc["lanes"][0]["tid"] is None and doc["lanes"][0]["id"] == f"p{doc['lanes'][0]['pid']}"
     assert doc["created_at"].endswith("Z")
+    assert doc["started_at"].endswith("Z") and doc["started_at"] >= doc["created_at"]
 
 
 async def test_events_flow_while_the_run_goes() -> None:

@@ -146,6 +146,11 @@ class _Body(TypedDict):
     samples: list[Sample]
 
 
+def _utc_now() -> str:
+    """Now as ISO 8601 UTC, to the millisecond."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class Run:
     def __init__(self, spec: RunSpec, id: str | None = None, *, isolate: bool = False) -> None:
         self.id = id or new_run_id()
@@ -155,9 +160,9 @@ class Run:
         self.isolate = isolate and runner.AVAILABLE
         self.status = RunStatus.PENDING
         self.error: str | None = None
-        self.created_at = (
-            datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        )
+        self.created_at = _utc_now()
+        #: When the run's clock started (a queued run starts after it was created); None until then.
+        self.started_at: str | None = None
         self.log = RunLog()
         self.samples: list[Sample] = []
         self._kills_sent = 0
@@ -260,6 +265,7 @@ class Run:
         # The machine's speed, off the run's clock: a shared machine's drifts from run to run.
         self.speed = {"start": cpu.speed(), "end": None}
         t0 = self.t0_ns = batch.t0_ns = perf_counter_ns()
+        self.started_at = _utc_now()
         lab0 = time.thread_time()  # this thread is the lab's event loop: recording, web pages
         sampler = Sampler(t0, executor.pids, executor.lab_memory)
         self._set_status(RunStatus.RUNNING)
@@ -435,6 +441,7 @@ class Run:
             "status": self.status.value,
             "error": self.error,
             "created_at": self.created_at,
+            "started_at": self.started_at,
             "wall_s": self.wall_s,
             "host": self._host(executor_info),
             "executor_info": executor_info,

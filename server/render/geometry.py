@@ -32,20 +32,33 @@ QUEUED_MIN_S = 0.0005
 NICE = (1.0, 2.0, 5.0, 10.0)
 
 
-def nice_ceiling(v: float, floor: float = 0.0) -> float:
-    """The smallest of 1, 2 or 5 times 10^k that is at least ``v`` (and at least ``floor``)."""
+def nice_ceiling(v: float, floor: float = 0.0, mantissas: tuple[float, ...] = NICE) -> float:
+    """The smallest of 1, 2 or 5 (or ``mantissas``) times 10^k that is at least ``v`` (and at
+    least ``floor``)."""
     if v <= floor or v <= 0:
         return floor if floor > 0 else 1.0
     mag: float = 10 ** math.floor(math.log10(v))
-    for m in NICE:
+    for m in mantissas:
         if v <= m * mag * (1 + 1e-9):
             return m * mag
     return 10 * mag  # pragma: no cover - the loop ends at 10
 
 
-def live_span(now: float) -> float:
-    """A live chart's time axis: a round length beyond ``now``, so that it grows in a few steps."""
-    return nice_ceiling(max(now, 0.05) * 1.15, floor=0.1)
+#: Round mantissas for a planned time axis (:func:`live_span`): finer than :data:`NICE`, so that a
+#: run that takes what its estimate says fills most of the chart.
+PLANNED = (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)
+
+
+def live_span(now: float, expected: float | None = None) -> float:
+    """A live chart's time axis: a round length beyond ``now``, so that it grows in a few steps.
+    With ``expected`` (how long the run should take), the axis is planned that long from the
+    start and grows only if the run outlasts it: a browser redraws every bar when the axis
+    changes, and a presenter's chart does not zoom out under them."""
+    grown = nice_ceiling(max(now, 0.05) * 1.15, floor=0.1)
+    if not expected or expected <= 0:
+        return grown
+    planned = nice_ceiling(expected * 1.1, floor=0.1, mantissas=PLANNED)
+    return planned if max(now, 0.05) * 1.15 <= planned else grown
 
 
 def timescale(span: float) -> str:

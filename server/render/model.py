@@ -35,6 +35,9 @@ class RunInfo:
     server: bool = False
     #: What the chart's lanes are: "thread", "process", "event loop"...
     lane_noun: str = "worker"
+    #: How long the run should take (the lab's last run of the same spec took that long): a live
+    #: chart's time axis is planned that long (``geometry.live_span``). None: not known.
+    expected_s: float | None = None
 
     @property
     def lane_density(self) -> bool:

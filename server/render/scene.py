@@ -76,5 +76,5 @@ def scene(
 ) -> Scene:
     """The run at ``now``, on its own time axis unless ``span`` is given (a shared one)."""
     if span is None:
-        span = model.wall_s or geometry.live_span(now)
+        span = model.wall_s or geometry.live_span(now, model.info.expected_s)
     return Scene(model, now, span, queue=queue)

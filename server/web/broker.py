@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from time import perf_counter_ns
 
 from server.lab.run import Run
@@ -49,7 +50,9 @@ class Broker:
         #: Messages received and not yet drawn (the model holds exactly what frames have drawn).
         self._waiting: list[Message] = []
         self._received = 0
-        self.model = RunModel(run_info(run.head()))
+        # A run like one the lab has just run is drawn on an axis planned for its length.
+        info = replace(run_info(run.head()), expected_s=manager.expected_wall_s(run))
+        self.model = RunModel(info)
         #: Frames as SSE messages; frame n has the id n.
         self.frames: Log[bytes] = Log()
         #: The run as the latest frame left it: a page rendered now starts from here.

@@ -36,6 +36,17 @@ def test_a_live_axis_grows_in_few_steps() -> None:
     assert spans == {0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0}
 
 
+def test_a_planned_axis_holds_until_the_run_outlasts_it() -> None:
+    # The last run of the spec took 1.3 s: its axis is 1.5 s from the start (not 2 s, which a
+    # 1-2-5 ceiling would give, leaving a quarter of the chart empty), and grows past it only
+    # once "now" nears its end.
+    spans = [geometry.live_span(t / 100, expected=1.3) for t in range(0, 300)]
+    assert set(spans[:131]) == {1.5}
+    assert spans == sorted(spans) and spans[-1] == 5.0
+    assert geometry.live_span(0.0, expected=0.02) == 0.1  # never under the floor
+    assert geometry.live_span(0.5, expected=None) == geometry.live_span(0.5)
+
+
 @pytest.mark.parametrize(
     ("lanes", "row_h", "labelled"), [(2, 30, True), (20, 15, True), (64, 10, False)]
 )
