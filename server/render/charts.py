@@ -1,4 +1,5 @@
-"""The charts of a run's view: by worker, by task, the time axis, and the lines over time.
+"""The charts of a run's view: by worker, by task, and the time axis (the lines over time are in
+``server.render.lines``).
 
 Bars are strings (``server.render.svg``); what holds them comes from the macros of
 ``templates/partials/_panels.html``, like every panel.
@@ -6,19 +7,15 @@ Bars are strings (``server.render.svg``); what holds them comes from the macros 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup
 
 from server.render import geometry, svg
-from server.render.geometry import COLUMNS
 from server.render.patterns import PATTERNS
 from server.render.scene import Scene
 from server.render.templates import macro
-
-LINES_H, CPU_H = 120, 80
 
 
 def tip(s: Scene, task: Mapping[str, Any]) -> str:
@@ -129,63 +126,6 @@ def clip(s: Scene) -> Markup:
     the time scale of its bars."""
     transforms = {p.reason: s.pattern_transform(p.rotate) for p in PATTERNS}
     return macro("clip", s.run_id, s.clip_ms, PATTERNS, transforms)
-
-
-# --- over time --------------------------------------------------------------------------------
-
-
-def lines_points(s: Scene) -> tuple[float, str, str]:
-    """The scale's top, and the points of tasks in flight and tasks running."""
-    fl, ru = s.curves
-    top = geometry.nice_ceiling(max(max(fl, default=0.0), 1.0))
-    return top, svg.points(fl, LINES_H, top), svg.points(ru, LINES_H, top)
-
-
-def waiting_points(s: Scene, top: float) -> list[tuple[str, str]]:
-    """Per reason that occurs, the points of how many tasks waited for it (same scale)."""
-    return [
-        (p.reason, svg.points(s.columns_of(s.model.waiting[p.reason]), LINES_H, top))
-        for p in PATTERNS
-        if p.reason in s.model.waiting
-    ]
-
-
-def lines(s: Scene) -> Markup:
-    top, flight, running = lines_points(s)
-    waiting = waiting_points(s, top)
-    return macro("lines", s.run_id, LINES_H, scale_label(top), flight, running, waiting)
-
-
-def scale_label(top: float) -> str:
-    return f"scale 0–{top:,g}"
-
-
-def cpu_points(s: Scene) -> list[str]:
-    """Per core, its CPU % averaged per column of half the resolution."""
-    samples, span = s.model.samples, s.span
-    cores = len(samples[0]["cpu_percent"]) if samples else 0
-    n_cols = COLUMNS // 2
-    # Up to the last sample, not to "now": a line goes as far as what was measured.
-    last = samples[-1]["t_s"] if samples else 0.0
-    shown = geometry.columns_until(last, span, n_cols)
-    out = []
-    for c in range(cores):
-        cols: list[list[float]] = [[] for _ in range(n_cols)]
-        for x in samples:
-            # A sample measures the interval that ends at its time: the column that holds it.
-            i = min(max(math.ceil(x["t_s"] / span * n_cols) - 1, 0), n_cols - 1) if span else 0
-            cols[i].append(x["cpu_percent"][c])
-        vals: list[float] = []
-        last = math.nan
-        for col in cols[:shown]:
-            last = sum(col) / len(col) if col else last  # a column without a sample: carry on
-            vals.append(last)
-        out.append(svg.points(vals, CPU_H, 100, n_cols))
-    return out
-
-
-def cpu(s: Scene) -> Markup:
-    return macro("cpu", s.run_id, CPU_H, cpu_points(s))
 
 
 # --- legends ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from html import escape
 
-from server.render import charts, panels, svg
+from server.render import charts, lines, panels, svg
 from server.render.model import Changes
 from server.render.patterns import PATTERNS, pattern_id
 from server.render.scene import Scene
@@ -28,7 +28,7 @@ from server.render.templates import macro
 
 #: Density strips cost rows x columns to draw: redraw them at most this often (and at the end).
 DENSITY_EVERY_S = 0.5
-#: The lines over time move a few pixels a frame: redraw them at most this often (and at the
+#: The lines over time move a few pixels a frame: extend them at most this often (and at the
 #: end), which halves what they cost a watching browser.
 LINES_EVERY_S = 0.3
 
@@ -41,6 +41,9 @@ class Shown:
     span: float
     cores: int
     lines_top: str
+    #: Settled columns drawn: of the lines over time, of the CPU lines (``server.render.lines``).
+    lines_cols: int
+    cpu_cols: int
     status: tuple[str, int | None, str | None]  # status, queue position, queue reason
     density_at: float
     lines_at: float
@@ -50,11 +53,25 @@ class Shown:
 
 def shown(s: Scene) -> Shown:
     """What a page rendered (or sent a snapshot) at scene ``s`` has."""
-    top = charts.lines_points(s)[0]
-    cores = len(s.model.samples[0]["cpu_percent"]) if s.model.samples else 0
+    top = lines.series(s)[0]
+    cores = lines.cores(s)
     cells = tuple(panels.counter_cells(s))
     legends = (charts.legend_keys(s, "L"), charts.legend_keys(s, "T"))
-    return Shown(s.now, s.span, cores, f"{top:g}", _status_key(s), s.now, s.now, cells, legends)
+    lines_cols = lines.settled_columns(s)
+    cpu_cols = cores[0].settled if cores else 0
+    return Shown(
+        s.now,
+        s.span,
+        len(cores),
+        f"{top:g}",
+        lines_cols,
+        cpu_cols,
+        _status_key(s),
+        s.now,
+        s.now,
+        cells,
+        legends,
+    )
 
 
 def _status_key(s: Scene) -> tuple[str, int | None, str | None]:
@@ -76,6 +93,7 @@ def attrs(target: str, **values: str) -> str:
 def oob(html: str) -> str:
     """A panel marked to replace its namesake (a panel is one element: its tag ends at the
     first ``>``)."""
+    html = str(html)  # not Markup, which would escape the attribute's quotes
     i = html.index(">")
     return html[:i] + ' hx-swap-oob="true"' + html[i:]
 
@@ -90,10 +108,10 @@ def snapshot(s: Scene) -> tuple[str, Shown]:
         wrap("innerHTML", f"lanes-{run}", charts.lane_chart_body(s), "div"),
         wrap("innerHTML", f"tasks-{run}", charts.task_chart_body(s), "div"),
         str(charts.axis(s, oob=True)),
-        oob(charts.lines(s)),
+        oob(lines.lines(s)),
         oob(charts.legend(s, "L")),
         oob(charts.legend(s, "T")),
-        oob(charts.cpu(s)),
+        oob(lines.cpu(s)),
         oob(panels.summary(s)),
         wrap("innerHTML", f"tablebody-{run}", panels.task_table_body(s), "div"),
     ]
@@ -145,21 +163,31 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
     if not density_due and m.info.task_density:  # strips not redrawn: keep the older time
         now_shown = replace(now_shown, density_at=before.density_at)
     lines_due = rescaled or ch.status or s.now - before.lines_at >= LINES_EVERY_S
-    reasons_new = now_shown.legends[0] != before.legends[0]  # a reason appeared: a line too
-    if reasons_new:
-        out.append(oob(charts.lines(s)))
+    # A new axis, a new scale, a new reason or the end: the lines anew (the end leaves what a page
+    # rendered then has); else each line's settled part extended and its tail redrawn.
+    redraw = (
+        rescaled
+        or m.finished
+        or now_shown.legends[0] != before.legends[0]  # a reason appeared: a line too
+        or now_shown.lines_top != before.lines_top
+    )
+    if redraw:
+        out.append(oob(lines.lines(s)))
     elif lines_due:
-        top, flight, running = charts.lines_points(s)
-        out.append(attrs(f"lflight-{run}", points=flight) + attrs(f"lrun-{run}", points=running))
-        out += [attrs(f"lw{r}-{run}", points=p) for r, p in charts.waiting_points(s, top)]
-        if now_shown.lines_top != before.lines_top:
-            out.append(wrap("innerHTML", f"linescale-{run}", charts.scale_label(top), "span"))
+        out += [_extend(line, run, before.lines_cols) for line in lines.series(s)[1]]
     else:
-        now_shown = replace(now_shown, lines_at=before.lines_at, lines_top=before.lines_top)
-    if now_shown.cores != before.cores:
-        out.append(oob(charts.cpu(s)))
+        now_shown = replace(
+            now_shown,
+            lines_at=before.lines_at,
+            lines_top=before.lines_top,
+            lines_cols=before.lines_cols,
+        )
+    if redraw or now_shown.cores != before.cores:
+        out.append(oob(lines.cpu(s)))
     elif lines_due:
-        out += [attrs(f"cpu{c}-{run}", points=p) for c, p in enumerate(charts.cpu_points(s))]
+        out += [_extend(line, run, before.cpu_cols) for line in lines.cores(s)]
+    else:
+        now_shown = replace(now_shown, cpu_cols=before.cpu_cols)
     if ch.status or now_shown.status != before.status:
         out.append(str(panels.status_parts(s)))
         if m.finished:
@@ -167,6 +195,15 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
             out.append(wrap("innerHTML", f"tablebody-{run}", panels.task_table_body(s), "div"))
             out.append(str(panels.history_cells(s)))
     return "".join(out), now_shown
+
+
+def _extend(line: lines.Line, run: str, drawn: int) -> str:
+    """A line's settled part extended from the ``drawn`` columns a page has, and its tail."""
+    out = ""
+    if line.settled > drawn:
+        segment = f'<polyline class="{line.css}" points="{line.points(drawn, line.settled)}"/>'
+        out += wrap("beforeend", f"{line.key}-{run}", segment)
+    return out + attrs(f"{line.key}t-{run}", points=line.tail_points)
 
 
 def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:

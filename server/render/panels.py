@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from server.render import charts
+from server.render import charts, lines
 from server.render.model import RunModel
 from server.render.prose import duration, number, summary_parts
 from server.render.scene import Scene
@@ -169,8 +169,8 @@ def panels(s: Scene) -> dict[str, Markup]:
         "lanes": charts.lane_chart(s),
         "axis": charts.axis(s),
         "tasks": charts.task_chart(s),
-        "lines": charts.lines(s),
-        "cpu": charts.cpu(s),
+        "lines": lines.lines(s),
+        "cpu": lines.cpu(s),
         "summary": summary(s),
         "table": task_table(s),
     }

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from markupsafe import escape
 
 from experiments.document import RunDocument
-from server.render import charts, geometry
+from server.render import charts, geometry, lines
 from server.render.geometry import VIEW_W, Rows
 from server.render.model import elapsed_s, from_document
 from server.render.patterns import PATTERNS, pattern_id
@@ -202,9 +202,9 @@ class _Sheet:
         self.y += max(height, LINE_H * len(legend) + 4) + 6
 
     def lines(self) -> None:
-        s, h = self.s, charts.LINES_H
-        top, flight, running = charts.lines_points(s)
-        waiting = charts.waiting_points(s, top)
+        s, h = self.s, lines.LINES_H
+        top, flight, running = lines.lines_points(s)
+        waiting = lines.waiting_points(s)
         grid = "".join(
             f'<line class="grid" x1="0" x2="{VIEW_W}" y1="{h - h * f:g}" y2="{h - h * f:g}"/>'
             for f in (0.25, 0.5, 0.75)
@@ -217,10 +217,10 @@ class _Sheet:
         inner += f'<polyline class="line-run" points="{running}"/>'
         legend = [("line-flight", "tasks in flight"), ("line-run", "tasks running")]
         legend += [(f"line-wait {reason}", f"waiting: {reason}") for reason, _ in waiting]
-        self._series(inner, h, [*legend, ("", charts.scale_label(top))])
+        self._series(inner, h, [*legend, ("", lines.scale_label(top))])
 
     def cpu(self) -> None:
-        cores = charts.cpu_points(self.s)
+        cores = lines.cpu_points(self.s)
         inner = "".join(
             f'<polyline class="line-cpu core{i % 4}" points="{points}"/>'
             for i, points in enumerate(cores)
@@ -228,7 +228,7 @@ class _Sheet:
         legend = [(f"line-cpu core{i % 4}", f"core {i}") for i in range(min(len(cores), 4))]
         if len(cores) > 4:
             legend.append(("", f"… {len(cores)} cores"))
-        self._series(inner, charts.CPU_H, [*legend, ("", "CPU 0–100%")])
+        self._series(inner, lines.CPU_H, [*legend, ("", "CPU 0–100%")])
 
     def summary(self) -> None:
         if not self.s.model.finished:

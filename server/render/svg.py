@@ -182,9 +182,11 @@ def density_paths(
 LINE_PAD = 3.0
 
 
-def points(values: Sequence[float], height: float, vmax: float, columns: int = COLUMNS) -> str:
-    """A polyline's points over the first ``len(values)`` of ``columns`` time columns (NaN: no
-    data yet, skipped); ``vmax`` is drawn :data:`LINE_PAD` below the top.
+def points(
+    values: Sequence[float], height: float, vmax: float, columns: int = COLUMNS, first: int = 0
+) -> str:
+    """A polyline's points over ``len(values)`` of ``columns`` time columns from column
+    ``first`` (NaN: no data yet, skipped); ``vmax`` is drawn :data:`LINE_PAD` below the top.
 
     A point between two at its own height is left out: the line is the same, and a count that
     holds still (2 tasks running for a second) is two points instead of dozens, which a watching
@@ -192,7 +194,7 @@ def points(values: Sequence[float], height: float, vmax: float, columns: int = C
     step, room = VIEW_W / columns, height - LINE_PAD
     xy = [
         (f"{(i + 0.5) * step:.1f}", f"{height - room * min(v / vmax, 1.0):.1f}")
-        for i, v in enumerate(values)
+        for i, v in enumerate(values, first)
         if v == v
     ]
     kept = [

@@ -1,4 +1,4 @@
-"""The charts of a run: rows per lane, bars under one time scale, labels, strips, lines."""
+"""The charts of a run: rows per lane, bars under one time scale, labels, strips."""
 
 from __future__ import annotations
 
@@ -53,24 +53,3 @@ def test_past_2000_tasks_the_charts_draw_density_strips_not_bars(
     assert not lanes.select("g.bar") and lanes.select("path.flight-area")
     assert len(tasks.select("path.run-area")) == 120  # one strip per row of 42 tasks
     assert "42 tasks per row" in tasks.get_text()
-
-
-def test_the_lines_over_time_scale_to_a_round_top(
-    hand: HandLog, info: Callable[..., RunInfo]
-) -> None:
-    model = RunModel(info())
-    hand.lane("t1")
-    for i in range(3):
-        hand.task(i, "t1", 0.0, [(0.0, 0.05)])
-    hand.sample(0.05, cpu=(100.0, 0.0))
-    model.fold(hand.take())
-    lines = soup(charts.lines(scene(model, 0.1)))
-    assert lines.select_one("#linescale-r1").get_text() == "scale 0–5"  # type: ignore[union-attr]
-    flight = lines.select_one("#lflight-r1")["points"].split()  # type: ignore[index]
-    # A 0.2 s live axis at 0.1 s: half the 240 columns; 3 of 5 in flight (3 px kept at the top),
-    # held still, so drawn from the first column's middle to the 120th's.
-    assert flight == ["2.1,49.8", "497.9,49.8"]
-    cpu = soup(charts.cpu(scene(model, 0.1)))
-    core0 = cpu.select_one("#cpu0-r1")["points"].split()  # type: ignore[index]
-    # One sample (100% at 50 ms): one point, in the column its interval ends in, at the top.
-    assert core0 == ["245.8,3.0"]

@@ -10,6 +10,7 @@ from server.render import frames, panels
 from server.render.model import RunInfo, RunModel
 from server.render.scene import Scene, scene
 from tests.render.handmade import HandLog, Page, soup
+from tests.render.test_lines import whole
 
 PANEL_IDS = (
     "counters",
@@ -55,10 +56,14 @@ def test_frames_bring_a_page_to_what_a_fresh_render_shows(
         html, before = frames.delta(s, ch, before)
         dom.apply(html)
         fresh = first_render(s)
-        # The lines over time are redrawn every LINES_EVERY_S, not every frame.
-        lines_drawn = "attrs:#lflight-r1" in html
+        # The lines over time are extended every LINES_EVERY_S, not every frame, in segments: the
+        # same points as a fresh render's, in more polylines, until the end redraws them.
+        lines_drawn = "lflightt-r1" in html or 'id="lines-r1"' in html
         for name in PANEL_IDS:
-            if name in ("lines", "cpu") and not lines_drawn:
+            if name in ("lines", "cpu") and not model.finished:
+                if lines_drawn:
+                    for g in soup(panel(fresh, name)).select("svg g[id]"):
+                        assert whole(dom.dom, g["id"]) == whole(g, g["id"]), f"{g['id']} at {now}"
                 continue
             assert panel(dom, name) == panel(fresh, name), f"{name} at {now} s"
         return html
@@ -159,3 +164,48 @@ def test_density_strips_are_redrawn_every_half_second_not_every_frame(
     assert 'innerHTML:#tasks-r1"' not in soon
     late, _ = frames.delta(scene(model, 1.0), model.fold([]), later)
     assert 'innerHTML:#tasks-r1"' in late
+
+
+def test_a_long_run_extends_its_lines_and_redraws_only_their_tails(
+    hand: HandLog, info: Callable[..., RunInfo], page: Callable[[str], Page]
+) -> None:
+    # A second of two tasks taking turns, watched at 10 frames a second on a planned 1.5 s axis
+    # (no rescale): the lines grow by segments that are never redrawn, and only each line's
+    # last SETTLE_S is sent again; the page's lines stay those of a fresh render at every frame.
+    model = RunModel(info(expected_s=1.2))
+    s = scene(model, 0.0)
+    assert s.span == 1.5
+    dom, before = page(first_render(s)), frames.shown(s)
+    hand.status("running")
+    hand.lane("t1")
+    hand.lane("t2")
+    segments = 0
+    for k in range(1, 10):
+        now = k / 10
+        hand.task(0, "t1", 0.0, [(0.0, now)], waits=[])
+        hand.task(1, "t2", 0.0, [(i / 10, i / 10 + 0.05) for i in range(k)])
+        hand.sample(now, cpu=(100.0, 50.0))
+        ch = model.fold(hand.take())
+        s = scene(model, now)
+        html, before = frames.delta(s, ch, before)
+        dom.apply(html)
+        segments += html.count('hx-swap-oob="beforeend:#lrun-r1"')
+        assert 'id="lines-r1"' not in html or k == 1  # the first frame (running) draws them
+        if 'attrs:#lrunt-r1"' not in html:
+            continue  # the lines are extended every LINES_EVERY_S
+        fresh = soup(first_render(s))
+        for name in ("lflight", "lrun", "cpu0", "cpu1"):
+            assert whole(dom.dom, f"{name}-r1") == whole(fresh, f"{name}-r1"), f"{name} at {now}"
+        if k > 1:  # a tail is the columns since the settled ones
+            tail = soup(html).find(attrs={"hx-swap-oob": "attrs:#lrunt-r1"})
+            assert isinstance(tail, Tag)
+            first_x = float(str(tail["points"]).split()[0].split(",")[0])
+            assert first_x >= (now - 0.25) / 1.5 * 1000 - 10
+    assert segments >= 2
+    hand.status("done", wall=0.95)
+    ch = model.fold(hand.take())
+    html, before = frames.delta(scene(model, 0.95), ch, before)
+    dom.apply(html)
+    fresh_page = first_render(scene(model, 0.95))
+    assert panel(dom, "lines") == panel(fresh_page, "lines")  # one polyline per line again
+    assert panel(dom, "cpu") == panel(fresh_page, "cpu")
