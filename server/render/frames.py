@@ -41,6 +41,7 @@ class Shown:
     span: float
     cores: int
     lines_top: str
+    reasons: tuple[str, ...]  # the reasons of waiting that have a line
     #: Settled columns drawn: of the lines over time, of the CPU lines (``server.render.lines``).
     lines_cols: int
     cpu_cols: int
@@ -60,17 +61,18 @@ def shown(s: Scene) -> Shown:
     lines_cols = lines.settled_columns(s)
     cpu_cols = cores[0].settled if cores else 0
     return Shown(
-        s.now,
-        s.span,
-        len(cores),
-        f"{top:g}",
-        lines_cols,
-        cpu_cols,
-        _status_key(s),
-        s.now,
-        s.now,
-        cells,
-        legends,
+        now=s.now,
+        span=s.span,
+        cores=len(cores),
+        lines_top=f"{top:g}",
+        reasons=tuple(p.reason for p in PATTERNS if p.reason in s.model.waiting),
+        lines_cols=lines_cols,
+        cpu_cols=cpu_cols,
+        status=_status_key(s),
+        density_at=s.now,
+        lines_at=s.now,
+        counters=cells,
+        legends=legends,
     )
 
 
@@ -168,7 +170,7 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
     redraw = (
         rescaled
         or m.finished
-        or now_shown.legends[0] != before.legends[0]  # a reason appeared: a line too
+        or now_shown.reasons != before.reasons  # a reason appeared: a line too
         or now_shown.lines_top != before.lines_top
     )
     if redraw:
@@ -182,7 +184,7 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
             lines_top=before.lines_top,
             lines_cols=before.lines_cols,
         )
-    if redraw or now_shown.cores != before.cores:
+    if rescaled or m.finished or now_shown.cores != before.cores:
         out.append(oob(lines.cpu(s)))
     elif lines_due:
         out += [_extend(line, run, before.cpu_cols) for line in lines.cores(s)]

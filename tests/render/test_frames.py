@@ -183,18 +183,22 @@ def test_a_long_run_extends_its_lines_and_redraws_only_their_tails(
     for k in range(1, 10):
         now = k / 10
         hand.task(0, "t1", 0.0, [(0.0, now)], waits=[])
-        hand.task(1, "t2", 0.0, [(i / 10, i / 10 + 0.05) for i in range(k)])
+        waits = [(0.45, 0.5, "core")] if k >= 5 else []  # a reason appears at 0.5 s
+        hand.task(1, "t2", 0.0, [(i / 10, i / 10 + 0.05) for i in range(k)], waits=waits)
         hand.sample(now, cpu=(100.0, 50.0))
         ch = model.fold(hand.take())
         s = scene(model, now)
         html, before = frames.delta(s, ch, before)
         dom.apply(html)
         segments += html.count('hx-swap-oob="beforeend:#lrun-r1"')
-        assert 'id="lines-r1"' not in html or k == 1  # the first frame (running) draws them
+        # The first frame (running) draws the lines, and a new reason adds one (not a new CPU
+        # line: the CPU chart stays as it is); otherwise they are only extended.
+        assert ('id="lines-r1"' in html) == (k in (1, 5)), now
+        assert ('id="cpu-r1"' in html) == (k == 1), now
         if 'attrs:#lrunt-r1"' not in html:
             continue  # the lines are extended every LINES_EVERY_S
         fresh = soup(first_render(s))
-        for name in ("lflight", "lrun", "cpu0", "cpu1"):
+        for name in ("lflight", "lrun", "cpu0", "cpu1", *(["lwcore"] if k >= 5 else [])):
             assert whole(dom.dom, f"{name}-r1") == whole(fresh, f"{name}-r1"), f"{name} at {now}"
         if k > 1:  # a tail is the columns since the settled ones
             tail = soup(html).find(attrs={"hx-swap-oob": "attrs:#lrunt-r1"})
