@@ -33,6 +33,10 @@ DENSITY_EVERY_S = 0.5
 LINES_EVERY_S = 0.3
 
 
+#: The counters as drawn: (label, value, key) each.
+Counters = tuple[tuple[str, str, str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
     """What the pages watching a run have drawn (as of the last frame)."""
@@ -48,7 +52,7 @@ class Shown:
     status: tuple[str, int | None, str | None]  # status, queue position, queue reason
     density_at: float
     lines_at: float
-    counters: tuple[tuple[str, str, str], ...]
+    counters: Counters
     legends: tuple[tuple[tuple[str, str], ...], ...]
 
 
@@ -138,7 +142,18 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
     run, m = s.run_id, s.model
     now_shown = shown(s)
     rescaled = s.span != before.span
+    lines_due = rescaled or ch.status or s.now - before.lines_at >= LINES_EVERY_S
+    # A new axis, a new scale, a new reason or the end: the lines anew (the end leaves what a
+    # page rendered then has); else, when due, each line extended.
+    redraw = (
+        rescaled
+        or m.finished
+        or now_shown.reasons != before.reasons  # a reason appeared: a line too
+        or now_shown.lines_top != before.lines_top
+    )
     out = [_clock(s, rescaled)]
+    if not (lines_due or redraw):  # the averages move a little every frame: with the lines
+        now_shown = replace(now_shown, counters=_held(now_shown.counters, before.counters))
     out += [  # each number that changed, in place (a new panel would be laid out anew)
         wrap("innerHTML", f"c{key}-{run}", macro("counter_value", value), "span")
         for (_, value, key), (_, was, _) in zip(now_shown.counters, before.counters, strict=True)
@@ -164,18 +179,38 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
             out.append(oob(charts.legend(s, chart)))
     if not density_due and m.info.task_density:  # strips not redrawn: keep the older time
         now_shown = replace(now_shown, density_at=before.density_at)
-    lines_due = rescaled or ch.status or s.now - before.lines_at >= LINES_EVERY_S
-    # A new axis, a new scale, a new reason or the end: the lines anew (the end leaves what a page
-    # rendered then has); else each line's settled part extended and its tail redrawn.
-    redraw = (
-        rescaled
-        or m.finished
-        or now_shown.reasons != before.reasons  # a reason appeared: a line too
-        or now_shown.lines_top != before.lines_top
+    swaps, now_shown = _lines(s, before, now_shown, redraw, lines_due)
+    out += swaps
+    if ch.status or now_shown.status != before.status:
+        out.append(str(panels.status_parts(s)))
+        out.append(str(panels.history_cells(s)))
+        if m.finished:
+            out.append(oob(panels.summary(s)))
+            out.append(wrap("innerHTML", f"tablebody-{run}", panels.task_table_body(s), "div"))
+    return "".join(out), now_shown
+
+
+#: The counters that average the run so far: drawn every LINES_EVERY_S, not every frame.
+AVERAGES = frozenset({"concurrency", "parallelism", "rss"})
+
+
+def _held(now: Counters, was: Counters) -> Counters:
+    """``now``, with the averages as they were."""
+    return tuple(
+        was_cell if cell[2] in AVERAGES else cell for cell, was_cell in zip(now, was, strict=True)
     )
+
+
+def _lines(
+    s: Scene, before: Shown, now_shown: Shown, redraw: bool, due: bool
+) -> tuple[list[str], Shown]:
+    """The lines over time and the CPU lines: anew if ``redraw``; when ``due``, each line's
+    settled part extended and its tail redrawn. The CPU lines are drawn anew only for a new
+    axis, new cores or the end."""
+    run, m, out = s.run_id, s.model, []
     if redraw:
         out.append(oob(lines.lines(s)))
-    elif lines_due:
+    elif due:
         out += [_extend(line, run, before.lines_cols) for line in lines.series(s)[1]]
     else:
         now_shown = replace(
@@ -184,19 +219,13 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
             lines_top=before.lines_top,
             lines_cols=before.lines_cols,
         )
-    if rescaled or m.finished or now_shown.cores != before.cores:
+    if s.span != before.span or m.finished or now_shown.cores != before.cores:
         out.append(oob(lines.cpu(s)))
-    elif lines_due:
+    elif due:
         out += [_extend(line, run, before.cpu_cols) for line in lines.cores(s)]
     else:
         now_shown = replace(now_shown, cpu_cols=before.cpu_cols)
-    if ch.status or now_shown.status != before.status:
-        out.append(str(panels.status_parts(s)))
-        if m.finished:
-            out.append(oob(panels.summary(s)))
-            out.append(wrap("innerHTML", f"tablebody-{run}", panels.task_table_body(s), "div"))
-            out.append(str(panels.history_cells(s)))
-    return "".join(out), now_shown
+    return out, now_shown
 
 
 def _extend(line: lines.Line, run: str, drawn: int) -> str:
