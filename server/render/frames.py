@@ -58,17 +58,16 @@ class Shown:
 
 def shown(s: Scene) -> Shown:
     """What a page rendered (or sent a snapshot) at scene ``s`` has."""
-    top = lines.series(s)[0]
-    cores = lines.cores(s)
+    cores = lines.n_cores(s)
     cells = tuple(panels.counter_cells(s))
     legends = (charts.legend_keys(s, "L"), charts.legend_keys(s, "T"))
     lines_cols = lines.settled_columns(s)
-    cpu_cols = cores[0].settled if cores else 0
+    cpu_cols = lines.cpu_columns(s)[1] if cores else 0
     return Shown(
         now=s.now,
         span=s.span,
-        cores=len(cores),
-        lines_top=f"{top:g}",
+        cores=cores,
+        lines_top=f"{lines.scale_top(s):g}",
         reasons=tuple(p.reason for p in PATTERNS if p.reason in s.model.waiting),
         lines_cols=lines_cols,
         cpu_cols=cpu_cols,

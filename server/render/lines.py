@@ -65,11 +65,16 @@ def settled_columns(s: Scene) -> int:
     return min(n, max(0, math.floor(COLUMNS * (s.now - SETTLE_S) / s.span)))
 
 
+def scale_top(s: Scene) -> float:
+    """The series chart's scale: a round number of tasks, at least the most in flight."""
+    return geometry.nice_ceiling(max(max(s.curves[0], default=0.0), 1.0))
+
+
 def series(s: Scene) -> tuple[float, list[Line]]:
     """The scale's top, and the lines of the series chart: waiting per reason that occurs (drawn
     first, under the others), tasks in flight, tasks running."""
     fl, ru = s.curves
-    top = geometry.nice_ceiling(max(max(fl, default=0.0), 1.0))
+    top = scale_top(s)
     done, live = settled_columns(s), not s.model.finished
     waiting = [
         Line(
@@ -91,17 +96,26 @@ def series(s: Scene) -> tuple[float, list[Line]]:
     ]
 
 
+def n_cores(s: Scene) -> int:
+    samples = s.model.samples
+    return len(samples[0]["cpu_percent"]) if samples else 0
+
+
+def cpu_columns(s: Scene) -> tuple[int, int]:
+    """How many CPU columns are drawn (up to the last sample: a line goes as far as what was
+    measured), and how many of them are settled (the last sample's may still take more)."""
+    samples = s.model.samples
+    shown = geometry.columns_until(samples[-1]["t_s"] if samples else 0.0, s.span, CPU_COLUMNS)
+    return shown, (shown if s.model.finished else max(shown - 1, 0))
+
+
 def cores(s: Scene) -> list[Line]:
-    """Per core, its CPU % averaged per column, up to the last sample (a line goes as far as
-    what was measured); the column of the last sample may still take more."""
+    """Per core, its CPU % averaged per column (:func:`cpu_columns`)."""
     samples, span = s.model.samples, s.span
-    n_cores = len(samples[0]["cpu_percent"]) if samples else 0
-    last = samples[-1]["t_s"] if samples else 0.0
-    shown = geometry.columns_until(last, span, CPU_COLUMNS)
+    shown, done = cpu_columns(s)
     live = not s.model.finished
-    done = max(shown - 1, 0) if live else shown
     out = []
-    for c in range(n_cores):
+    for c in range(n_cores(s)):
         cols: list[list[float]] = [[] for _ in range(CPU_COLUMNS)]
         for x in samples:
             # A sample measures the interval that ends at its time: the column that holds it.
