@@ -1,5 +1,5 @@
-"""Hand-made run logs and run documents for the render layer's tests, and a page that applies
-frames as lab.js does."""
+"""Hand-made run logs and run documents for the render layer's tests, a page that applies frames
+as lab.js does, and a line's points read back whatever polylines draw it."""
 
 from __future__ import annotations
 
@@ -77,6 +77,21 @@ class HandLog:
 
 def soup(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
+
+
+def whole(chart: BeautifulSoup | Tag, group: str) -> list[str]:
+    """A line's points, whatever the polylines it is drawn in (a part repeats the point of the
+    part it joins), as one polyline would have them."""
+    g = chart if isinstance(chart, Tag) and chart.get("id") == group else chart.find(id=group)
+    assert isinstance(g, Tag), f"no #{group}"
+    points = {p for polyline in g.find_all("polyline") for p in str(polyline["points"]).split()}
+    xy = sorted((tuple(map(float, p.split(","))) for p in points), key=lambda p: p[0])
+    # A point between two at its own height says nothing (a part ends there, or it does not).
+    return [
+        f"{x:.1f},{y:.1f}"
+        for i, (x, y) in enumerate(xy)
+        if i in (0, len(xy) - 1) or not (xy[i - 1][1] == y == xy[i + 1][1])
+    ]
 
 
 class Page:

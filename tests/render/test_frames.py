@@ -9,8 +9,7 @@ from bs4 import Tag
 from server.render import frames, panels
 from server.render.model import RunInfo, RunModel
 from server.render.scene import Scene, scene
-from tests.render.handmade import HandLog, Page, soup
-from tests.render.test_lines import whole
+from tests.render.handmade import HandLog, Page, soup, whole
 
 PANEL_IDS = (
     "counters",

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from server.render import lines
 from server.render.model import RunInfo, RunModel
 from server.render.scene import scene
-from tests.render.handmade import HandLog, soup
-
-
-def whole(chart: BeautifulSoup | Tag, group: str) -> list[str]:
-    """A line's points, whatever the polylines it is drawn in (a part repeats the point of the
-    part it joins), as one polyline would have them."""
-    g = chart if isinstance(chart, Tag) and chart.get("id") == group else chart.find(id=group)
-    assert isinstance(g, Tag), f"no #{group}"
-    points = {p for polyline in g.find_all("polyline") for p in str(polyline["points"]).split()}
-    xy = sorted((tuple(map(float, p.split(","))) for p in points), key=lambda p: p[0])
-    # A point between two at its own height says nothing (a part ends there, or it does not).
-    return [
-        f"{x:.1f},{y:.1f}"
-        for i, (x, y) in enumerate(xy)
-        if i in (0, len(xy) - 1) or not (xy[i - 1][1] == y == xy[i + 1][1])
-    ]
+from tests.render.handmade import HandLog, soup, whole
 
 
 def test_the_lines_over_time_scale_to_a_round_top(
