@@ -5,14 +5,17 @@ replaces the element with the same id; ``innerHTML:#id``, ``beforeend:#id`` and
 ``outerHTML:#id`` fill, extend or replace a target with the children of a wrapper (an ``<svg>``
 for SVG children, so that they are parsed as SVG); ``attrs:#id`` copies the wrapper's attributes
 onto the target. Every piece comes from the panels (``server.render.panels``), so a frame draws
-exactly what a page rendered at that moment would.
+exactly what a page rendered at that moment would: element for element, except the lines over
+time, whose points are the same in more polylines until the run's end redraws them, and the
+averages among the counters, which follow every ``LINES_EVERY_S``.
 
 What a page watching the run has drawn so far is a :class:`Shown`, passed in and returned:
 functions here have no state of their own. A browser's cost is what a frame makes it redo, so a
 frame changes as little as it can: "now" is one attribute (the width of the clip rectangle that
 ends the bars in flight), a longer time axis is one more (the scale of the bars, drawn in ms),
-new running slices are appended, and a chart is redrawn only when a lane appears or its density
-strips are due.
+new running slices are appended, a line over time gets a segment and a new tail
+(``server.render.lines``), and a chart is redrawn only when a lane appears or its density strips
+are due.
 """
 
 from __future__ import annotations
