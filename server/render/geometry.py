@@ -46,7 +46,7 @@ def nice_ceiling(v: float, floor: float = 0.0, mantissas: tuple[float, ...] = NI
 
 #: Round mantissas for a planned time axis (:func:`live_span`): finer than :data:`NICE`, so that a
 #: run that takes what its estimate says fills most of the chart.
-PLANNED = (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)
+PLANNED = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.5, 10.0)
 
 
 def live_span(now: float, expected: float | None = None) -> float:

@@ -80,7 +80,7 @@ def series(s: Scene) -> tuple[float, list[Line]]:
         Line(
             f"lw{p.reason}",
             f"line-wait {p.reason}",
-            s.columns_of(s.model.waiting[p.reason]),
+            s.columns_of(s.model.waiting[p.reason], reported=True),
             done,
             live,
             LINES_H,

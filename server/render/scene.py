@@ -14,6 +14,13 @@ from server.render.geometry import COLUMNS, Rows
 from server.render.model import RunModel
 from server.render.series import Series
 
+#: A task reports what it ran and waited every 50 ms, and a report reaches a frame up to a frame
+#: (0.1 s) later: while a run goes, the last this many seconds of its running and waiting are not
+#: known yet. Drawn to "now", they would read as a fall to nothing at the lines' end, and pull the
+#: average parallelism down; they are drawn up to this long ago instead (a task's start and end
+#: are reported at once: tasks in flight are drawn to "now").
+REPORT_LAG_S = 0.15
+
 
 @dataclass(frozen=True)
 class Queue:
@@ -42,11 +49,14 @@ class Scene:
         return self.columns(self.model.flight, self.model.running)
 
     def columns(self, flight: Series, running: Series) -> tuple[list[float], list[float]]:
-        return self.columns_of(flight), self.columns_of(running)
+        return self.columns_of(flight), self.columns_of(running, reported=True)
 
-    def columns_of(self, series: Series) -> list[float]:
-        """The series' averages per column of the time axis, up to now."""
+    def columns_of(self, series: Series, reported: bool = False) -> list[float]:
+        """The series' averages per column of the time axis, up to now; ``reported``: a series
+        of running or waiting, which a live run knows only up to :data:`REPORT_LAG_S` ago."""
         end = self.span if self.model.finished else min(self.now, self.span)
+        if reported and not self.model.finished:
+            end = max(end - REPORT_LAG_S, 0.0)
         n = geometry.columns_until(end, self.span)
         return series.averages(self.span * n / COLUMNS, n)
 

@@ -43,6 +43,7 @@ def test_a_planned_axis_holds_until_the_run_outlasts_it() -> None:
     spans = [geometry.live_span(t / 100, expected=1.3) for t in range(0, 300)]
     assert set(spans[:131]) == {1.5}
     assert spans == sorted(spans) and spans[-1] == 5.0
+    assert geometry.live_span(0.0, expected=3.1) == 4.0  # 3.41 s rounds up to 4 s, not 5 s
     assert geometry.live_span(0.0, expected=0.02) == 0.1  # never under the floor
     assert geometry.live_span(0.5, expected=None) == geometry.live_span(0.5)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bs4 import Tag
 
-from server.render import lines
+from server.render import lines, panels
 from server.render.model import RunInfo, RunModel
 from server.render.scene import scene
 from tests.render.handmade import HandLog, soup, whole
@@ -62,3 +62,20 @@ def test_a_live_line_is_a_settled_part_and_a_tail_and_a_finished_one_is_one_poly
     for g in done.select("svg g"):
         assert len(g.find_all("polyline")) == 1 and not g.select("[id]")  # no tail
     assert whole(done, "lrun-r1")[-1].startswith("997.9,")  # to the end of its own 0.7 s axis
+
+
+def test_running_is_drawn_up_to_what_tasks_have_reported(
+    hand: HandLog, info: Callable[..., RunInfo]
+) -> None:
+    # A task that has run throughout, reported up to 50 ms ago (it reports every 50 ms): drawn
+    # to "now", its last 50 ms would read as not running, a fall of the line to nothing and an
+    # average parallelism under 1. Running is drawn up to REPORT_LAG_S ago; in flight to now.
+    model = RunModel(info())
+    hand.lane("t1")
+    hand.task(0, "t1", 0.0, [(0.0, 0.95)])
+    model.fold(hand.take())
+    live = scene(model, 1.0)  # a 2 s axis: 240 columns of 8.3 ms
+    chart = soup(lines.lines(live))
+    assert whole(chart, "lflight-r1")[-1].startswith("497.9,")  # to 1.0 s
+    assert whole(chart, "lrun-r1") == ["2.1,3.0", "422.9,3.0"]  # to 0.85 s, 1 of 1 throughout
+    assert ("avg parallelism", "1.00", "parallelism") in panels.counter_cells(live)
