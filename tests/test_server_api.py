@@ -270,6 +270,25 @@ def test_a_run_started_from_the_form_starts_anyway_if_no_page_watches(client: La
     assert client.wait_until_finished(run_id)["status"] == "done"
 
 
+def test_a_started_run_redraws_the_form_only_if_it_showed_errors(client: LabClient) -> None:
+    # An answer of out-of-band parts only leaves the form as the user has it (htmx swaps nothing
+    # in its place); a form that showed errors is drawn again, without them.
+    form = {"workload": "io", "executor": "sequential", "tasks": "0", "param.ms": "1"}
+    bad = client.post("/runs", data=form, headers={"HX-Request": "true"})
+    assert bad.status_code == 422 and 'name="shown_errors"' in bad.text
+    fixed = client.post(
+        "/runs", data={**form, "tasks": "1", "shown_errors": "1"}, headers={"HX-Request": "true"}
+    )
+    again = client.post("/runs", data={**form, "tasks": "1"}, headers={"HX-Request": "true"})
+    for r, redrawn in ((fixed, True), (again, False)):
+        assert r.status_code == 201
+        page = BeautifulSoup(r.text, "html.parser")
+        assert (page.select_one("#run-form") is not None) is redrawn
+        assert not page.select("[data-error-for]") and not page.select('[name="shown_errors"]')
+        assert page.select_one('#live[hx-swap-oob="true"] article.run-view')
+        client.wait_until_finished(page.select_one("article.run-view")["data-run"])
+
+
 def test_server_fields_are_ignored_for_other_executors(client: LabClient) -> None:
     form = {"workload": "io", "executor": "sequential", "tasks": "1", "param.ms": "1"}
     form["server.setup"] = "nginx"  # hidden (not the server executor): not read

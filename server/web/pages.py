@@ -210,6 +210,7 @@ async def start_run(
     run.wait_for_watcher(WATCHER_WAIT_S)  # this page draws the run, then opens its stream
     ctx = {
         **form_context(values),
+        "redraw_form": bool(form.get("shown_errors")),
         "current": live_context(brokers.for_run(run)),
         "history": await history(manager, store),
     }

@@ -118,6 +118,11 @@ def test_bad_input_shows_beside_the_field_and_changes_nothing_else(
     page.click("#run-form button[type=submit]")
     expect(page.locator("[data-error-for=ms]")).to_contain_text("is not an integer")
     expect(page.locator("[data-error-for=tasks]")).to_have_count(0)
+    page.fill("#f-param-ms", "5")  # fixed: the run starts, and the form shows no error any more
+    page.click("#run-form button[type=submit]")
+    expect(page.locator("#live article.run-view")).to_have_count(1)
+    expect(page.locator("[data-error-for]")).to_have_count(0)
+    assert page.input_value("#f-tasks") == "4"
 
 
 def test_a_finished_run_reads_without_javascript(
