@@ -19,14 +19,13 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from experiments.document import RunDocument
 from experiments.lessons import Lesson, Ratio
 from experiments.lessons.base import Step, wall
 from server.lab import outside
-from server.lab.run import Run
+from server.lab.run import Run, utc_now
 from server.types import RunStatus
 
 #: The most times one comparison may repeat a lesson's steps.
@@ -77,9 +76,7 @@ class Comparison:
         self.repeat = repeat
         self.slots = plan(lesson, repeat)
         self.runs = [(slot.label, run) for slot, run in zip(self.slots, runs, strict=True)]
-        self.created_at = (
-            datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        )
+        self.created_at = utc_now()
         self._verdict: dict[str, Any] | None = None
         self._medians: set[str] = set()  # ids of the runs the verdict read
 

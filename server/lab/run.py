@@ -146,7 +146,7 @@ class _Body(TypedDict):
     samples: list[Sample]
 
 
-def _utc_now() -> str:
+def utc_now() -> str:
     """Now as ISO 8601 UTC, to the millisecond."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -160,7 +160,7 @@ class Run:
         self.isolate = isolate and runner.AVAILABLE
         self.status = RunStatus.PENDING
         self.error: str | None = None
-        self.created_at = _utc_now()
+        self.created_at = utc_now()
         #: When the run's clock started (a queued run starts after it was created); None until then.
         self.started_at: str | None = None
         self.log = RunLog()
@@ -265,7 +265,7 @@ class Run:
         # The machine's speed, off the run's clock: a shared machine's drifts from run to run.
         self.speed = {"start": cpu.speed(), "end": None}
         t0 = self.t0_ns = batch.t0_ns = perf_counter_ns()
-        self.started_at = _utc_now()
+        self.started_at = utc_now()
         lab0 = time.thread_time()  # this thread is the lab's event loop: recording, web pages
         sampler = Sampler(t0, executor.pids, executor.lab_memory)
         self._set_status(RunStatus.RUNNING)

@@ -71,7 +71,7 @@ def shown(s: Scene) -> Shown:
         span=s.span,
         cores=cores,
         lines_top=f"{lines.scale_top(s):g}",
-        reasons=tuple(p.reason for p in PATTERNS if p.reason in s.model.waiting),
+        reasons=lines.reasons(s),
         lines_cols=lines_cols,
         cpu_cols=cpu_cols,
         status=_status_key(s),

@@ -70,6 +70,11 @@ def scale_top(s: Scene) -> float:
     return geometry.nice_ceiling(max(max(s.curves[0], default=0.0), 1.0))
 
 
+def reasons(s: Scene) -> tuple[str, ...]:
+    """The reasons of waiting that occur in the run, in their order: each has a line."""
+    return tuple(p.reason for p in PATTERNS if p.reason in s.model.waiting)
+
+
 def series(s: Scene) -> tuple[float, list[Line]]:
     """The scale's top, and the lines of the series chart: waiting per reason that occurs (drawn
     first, under the others), tasks in flight, tasks running."""
@@ -78,16 +83,15 @@ def series(s: Scene) -> tuple[float, list[Line]]:
     done, live = settled_columns(s), not s.model.finished
     waiting = [
         Line(
-            f"lw{p.reason}",
-            f"line-wait {p.reason}",
-            s.columns_of(s.model.waiting[p.reason], reported=True),
+            f"lw{reason}",
+            f"line-wait {reason}",
+            s.columns_of(s.model.waiting[reason], reported=True),
             done,
             live,
             LINES_H,
             top,
         )
-        for p in PATTERNS
-        if p.reason in s.model.waiting
+        for reason in reasons(s)
     ]
     return top, [
         *waiting,
@@ -138,8 +142,7 @@ def scale_label(top: float) -> str:
 
 def lines(s: Scene) -> Markup:
     top, drawn = series(s)
-    reasons = [p.reason for p in PATTERNS if p.reason in s.model.waiting]
-    return macro("lines", s.run_id, LINES_H, scale_label(top), drawn, reasons)
+    return macro("lines", s.run_id, LINES_H, scale_label(top), drawn, reasons(s))
 
 
 def cpu(s: Scene) -> Markup:
@@ -157,7 +160,8 @@ def lines_points(s: Scene) -> tuple[float, str, str]:
 
 def waiting_points(s: Scene) -> list[tuple[str, str]]:
     """Per reason that occurs, the points of how many tasks waited for it (same scale)."""
-    return [(line.css.split()[-1], line.points()) for line in series(s)[1][:-2]]
+    waiting = series(s)[1][:-2]  # drawn first: the last two are in flight and running
+    return [(reason, line.points()) for reason, line in zip(reasons(s), waiting, strict=True)]
 
 
 def cpu_points(s: Scene) -> list[str]:
