@@ -5,6 +5,9 @@ thread of its own, connects to it over loopback (127.0.0.1 only) and times round
 milliseconds. Every other task keeps a core busy until task 0 is done: in a thread of this process
 (competing for the GIL), or, with ``cpu_in_process=1``, in a child process it starts and stops itself
 (competing for a core only). ``switch_us`` sets ``sys.setswitchinterval`` while task 0 measures.
+Task 0 starts measuring once ``cpu_tasks`` CPU tasks are busy (0: those that began within
+``GRACE_S``): on a loaded machine a pool thread can start late, and a measurement begun without it
+would show no convoy at all.
 """
 
 from __future__ import annotations
@@ -168,19 +171,23 @@ def _stats(times: list[float]) -> dict[str, Any]:
     }
 
 
-def _measure(state: _Shared, ms: int, switch_us: int) -> dict[str, Any]:
+def _measure(state: _Shared, ms: int, switch_us: int, cpu_tasks: int) -> dict[str, Any]:
     try:
         probe.sleep(GRACE_S)  # the CPU tasks start meanwhile
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
             with state.lock:
-                if state.ready >= state.started:
-                    busy = state.started
+                if state.ready >= max(state.started, cpu_tasks):
+                    busy = state.ready
                     break
             if state.failed:
                 raise RuntimeError("a CPU task could not start its work")
             if time.monotonic() > deadline:
-                raise TimeoutError("the CPU work did not start in time")
+                raise TimeoutError(
+                    f"the CPU work did not start in time: {state.ready} of "
+                    f"{max(state.started, cpu_tasks)} CPU tasks busy after {READY_TIMEOUT_S:g} s "
+                    "(run this workload with as many workers as tasks)"
+                )
             probe.sleep(0.01)
         with switch_interval(switch_us / 1e6 if switch_us else None):
             interval = sys.getswitchinterval()
@@ -273,15 +280,28 @@ def _cpu_process(state: _Shared, limit_s: float) -> dict[str, Any]:
             "µs",
         ),
         Param("cpu_in_process", int, 0, 0, 1, "1: the CPU work runs in a child process"),
+        Param(
+            "cpu_tasks",
+            int,
+            0,
+            0,
+            64,
+            "CPU tasks task 0 waits for before it measures; 0: those begun within 0.15 s",
+        ),
     ],
     hidden=True,
 )
 def convoy(
-    task: int, run_id: str, ms: int = 1000, switch_us: int = 0, cpu_in_process: int = 0
+    task: int,
+    run_id: str,
+    ms: int = 1000,
+    switch_us: int = 0,
+    cpu_in_process: int = 0,
+    cpu_tasks: int = 0,
 ) -> dict[str, Any]:
     with _shared(run_id) as state:
         if task == 0:
-            return _measure(state, ms, switch_us)
+            return _measure(state, ms, switch_us, cpu_tasks)
         with state.lock:
             state.started += 1
         limit_s = GRACE_S + READY_TIMEOUT_S + ms / 1000 + SAFETY_S

@@ -47,6 +47,28 @@ def test_convoy_workload_measures_round_trips_beside_a_cpu_thread() -> None:
     assert convoy_workload._runs == {}  # the shared state went with the run
 
 
+def test_convoy_waits_for_a_cpu_task_that_starts_late() -> None:
+    """A pool thread may start after the grace period on a loaded machine: with ``cpu_tasks``,
+    task 0 measures beside it rather than alone."""
+    w = experiments.get("convoy")
+    params = {"ms": 100, "switch_us": 0, "cpu_in_process": 0, "cpu_tasks": 1}
+    out: dict[int, Any] = {}
+
+    def task(i: int) -> None:
+        out[i] = w.call(i, params, "unit-convoy-late")
+
+    first = threading.Thread(target=task, args=(0,))
+    first.start()
+    time.sleep(convoy_workload.GRACE_S + 0.25)
+    assert first.is_alive()  # still waiting for the CPU task, not measuring alone
+    late = threading.Thread(target=task, args=(1,))
+    late.start()
+    first.join(10)
+    late.join(10)
+    assert out[0]["cpu_workers"] == 1 and out[0]["count"] > 0
+    assert out[1] == {"where": "thread"}
+
+
 def parent(pid: int) -> int | None:
     try:
         return psutil.Process(pid).ppid()

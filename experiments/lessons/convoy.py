@@ -152,7 +152,7 @@ def _step(label: str, cpu: int, **params: int) -> Step:
         "threads",
         tasks=1 + cpu,
         workers=1 + cpu,
-        params={"ms": MEASURE_MS, **params},
+        params={"ms": MEASURE_MS, "cpu_tasks": cpu, **params},
     )
 
 

