@@ -132,11 +132,14 @@ def clip(s: Scene) -> Markup:
 
 
 def legend_keys(s: Scene, chart: str) -> tuple[tuple[str, str], ...]:
-    """What a chart's legend names: executing, then each way of waiting that occurs (the
-    reasons, in their order; a run recorded before reasons were has plain "waiting"), queued
-    (the task chart), failed and cancelled if any task ended so."""
+    """What a chart's legend names: executing, while tasks are in flight the part of their bars
+    not reported yet, then each way of waiting that occurs (the reasons, in their order; a run
+    recorded before reasons were has plain "waiting"), queued (the task chart), failed and
+    cancelled if any task ended so."""
     m = s.model
     keys = [("run", "executing")]
+    if not m.finished and len(m.ended) < len(m.tasks):
+        keys.append(("live", "not reported yet"))
     if m.waiting:
         keys += [(p.reason, p.label) for p in PATTERNS if p.reason in m.waiting]
     elif m.tasks:

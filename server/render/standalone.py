@@ -127,6 +127,8 @@ class _Sheet:
             return f'<rect {box} fill="{v["run"]}"/>'
         if key == "error":
             return f'<rect {box} fill="{v["error"]}"/>'
+        if key == "live":
+            return f'<rect {box} fill="{v["unreported"]}" stroke="{v["inflight-line"]}"/>'
         if key == "cancelled":
             return f'<rect {box} fill="#fff" stroke="{v["cancelled"]}" stroke-dasharray="3 2"/>'
         if key == "queued":

@@ -83,6 +83,10 @@ def test_frames_bring_a_page_to_what_a_fresh_render_shows(
     history = soup(first).find(id="hist-status-r1")  # the dashboard's history row follows it
     assert isinstance(history, Tag) and history.get_text() == "running"
     assert "waiting for the GIL" in first  # the legend names the reason as soon as it occurs
+    # Beyond a task's last report its bar is pale, and named so while tasks are in flight.
+    for chart in "LT":
+        assert dom.dom.select(f"#legend{chart}-r1 .key.live")
+    assert dom.dom.select("#FLr1-0.flight.live") and dom.dom.select("#FTr1-0.flight.live")
     hand.task(0, "t1", 0.001, [(0.001, 0.006), (0.011, 0.016)], waits=gil0)
     hand.task(1, "t2", 0.002, [(0.006, 0.011), (0.016, 0.021)], waits=gil1)
     grow = step(0.022)
@@ -113,6 +117,7 @@ def test_frames_bring_a_page_to_what_a_fresh_render_shows(
     hand.sample(0.07)
     hand.status("done", wall=0.071, avg_concurrency=1.93, avg_parallelism=0.98)
     step(0.071)
+    assert not dom.dom.select(".key.live") and not dom.dom.select("rect.live")
     bars = dom.dom.select("#lanes-r1 g.bar")
     assert [b["id"] for b in bars] == ["Lr1-0", "Lr1-2", "Lr1-1", "Lr1-3"]  # by lane, in order
 

@@ -63,6 +63,16 @@ def test_states_that_touch_meet_at_3_to_1(a: str, b: str) -> None:
     assert contrast(var(a), var(b)) >= 3
 
 
+def test_a_live_bar_beyond_its_last_report_is_pale_and_executing_reads_on_it() -> None:
+    """Not a state: nothing is known there yet. It must not read as one (a pale tint, far lighter
+    than any state), and a running slice drawn over it must stand out."""
+    tail = var("unreported")
+    assert 1.2 <= contrast(tail, WHITE) < 1.6
+    assert all(contrast(tail, var(state)) >= 2.5 for state in ["run", "error", *REASONS])
+    assert contrast(var("run"), tail) >= 3
+    assert re.search(r"rect\.flight\.live \{ fill: var\(--unreported\); \}", CSS)
+
+
 def test_each_reason_has_a_pattern_of_its_own_and_cancelled_is_an_outline() -> None:
     shapes = {(p.size, p.rotate, p.shape) for p in PATTERNS}
     assert len(shapes) == len(PATTERNS) == len(REASONS)  # no two reasons look alike

@@ -107,6 +107,8 @@ def test_a_run_still_going_is_drawn_as_far_as_it_has_got(handdoc: HandDoc) -> No
     assert any("running, 150 ms so far" in w for w in texts(root))
     clip = root.find(f".//{SVG}rect[@id='nowclip-r1']")
     assert clip is not None and clip.get("width") == "151"  # in flight, clipped past "now"
+    assert "not reported yet" in texts(root)  # its pale end, named like the page names it
+    assert "rect.flight.live { fill: #f4dcae; }" in svg
 
 
 def test_thousands_of_tasks_are_density_strips_and_still_one_document(handdoc: HandDoc) -> None:
