@@ -21,7 +21,7 @@ from server.render import frames
 from server.render.model import RunModel
 from server.render.prose import run_info
 from server.render.scene import Queue, Scene, scene
-from server.types import EventName
+from server.types import EventName, RunStatus
 from server.web import sse
 
 #: Brokers of finished runs kept for pages that open them soon after.
@@ -91,13 +91,17 @@ class Broker:
         self.frames.notify()
 
     def _eventful(self) -> bool:
-        """Whether what waits holds an event that pages should see at once."""
+        """Whether what waits holds an event that pages should see at once. A run's start is not
+        one: its first tasks start within ms, and drawn apart they would cost a watching
+        browser two frames' work instead of one."""
         tasks = self.model.tasks
         for m in self._waiting:
             if m.event == EventName.TASK:
                 d = m.data
                 if d["end_s"] is not None or d["id"] not in tasks:
                     return True
+            elif m.event == EventName.STATUS and m.data["status"] == RunStatus.RUNNING:
+                continue  # its tasks start within the next frame: one frame draws both
             elif m.event != EventName.SAMPLE or m.data.get("kills"):
                 return True
         return False
