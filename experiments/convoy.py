@@ -177,15 +177,15 @@ def _measure(state: _Shared, ms: int, switch_us: int, cpu_tasks: int) -> dict[st
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
             with state.lock:
-                if state.ready >= max(state.started, cpu_tasks):
-                    busy = state.ready
-                    break
+                busy, wanted = state.ready, max(state.started, cpu_tasks)
+            if busy >= wanted:
+                break
             if state.failed:
                 raise RuntimeError("a CPU task could not start its work")
             if time.monotonic() > deadline:
                 raise TimeoutError(
-                    f"the CPU work did not start in time: {state.ready} of "
-                    f"{max(state.started, cpu_tasks)} CPU tasks busy after {READY_TIMEOUT_S:g} s "
+                    f"the CPU work did not start in time: {busy} of {wanted} CPU tasks busy "
+                    f"after {READY_TIMEOUT_S:g} s "
                     "(run this workload with as many workers as tasks)"
                 )
             probe.sleep(0.01)
