@@ -240,8 +240,8 @@ def _extend(line: lines.Line, run: str, drawn: int) -> str:
 
 
 def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
-    """New bars appended to their row group; an ended bar's flight replaced and its last slices
-    and tooltip appended; grown bars extended."""
+    """New bars appended to their row group, an ended bar replaced whole, and a grown bar's paths
+    given their new outlines (a reason of waiting new to the bar is a path appended to it)."""
     m, run = s.model, s.run_id
     rows = s.lane_rows if prefix == "L" else s.task_rows
     out: list[str] = []
@@ -255,25 +255,24 @@ def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
         )
     out += [wrap("beforeend", parent, "".join(bars)) for parent, bars in by_parent.items()]
     for tid in ch.ended:
-        if tid in ch.new:
-            continue
-        t = m.tasks[tid]
-        y, bar, tip = (
-            (0.0 if prefix == "L" else rows.y(tid)),
-            svg.bar_id(prefix, run, tid),
-            charts.tip(s, t),
-        )
-        # The page has these slices and waits already.
-        runs, waits = ch.grown.get(tid, (len(t["running"]), len(t.get("waits") or ())))
-        final = svg.flight_rect(prefix, t, run, y, rows.bar_h)
-        out.append(wrap("outerHTML", svg.flight_id(prefix, run, tid), final))
-        rest = svg.slices(t, y, rows.bar_h, runs, waits)
-        out.append(wrap("beforeend", bar, rest + svg.title(tip)))
-        out.append(attrs(bar, data_tip=tip))
-    for tid, (runs, waits) in ch.grown.items():
-        if tid not in ch.new and tid not in ch.ended:
+        if tid not in ch.new:
             t = m.tasks[tid]
             y = 0.0 if prefix == "L" else rows.y(tid)
-            rects = svg.slices(t, y, rows.bar_h, runs, waits)
-            out.append(wrap("beforeend", svg.bar_id(prefix, run, tid), rects))
+            whole = svg.bar(prefix, t, run, y, rows.bar_h, charts.tip(s, t))
+            out.append(wrap("outerHTML", svg.bar_id(prefix, run, tid), whole))
+    for tid, (_, waits) in ch.grown.items():
+        if tid in ch.new or tid in ch.ended:
+            continue
+        t = m.tasks[tid]
+        y, bar = (0.0 if prefix == "L" else rows.y(tid)), svg.bar_id(prefix, run, tid)
+        had = {"run", *(reason for _, _, reason in (t.get("waits") or [])[:waits])}
+        added = ""
+        for kind, spans in svg.slice_kinds(t).items():
+            d, path = svg.outline(spans, y, rows.bar_h), svg.slice_id(bar, kind)
+            if kind in had:
+                out.append(attrs(path, d=d))
+            else:
+                added += svg.slice_path(kind, d, path)
+        if added:
+            out.append(wrap("beforeend", bar, added))
     return out

@@ -5,8 +5,13 @@ Bars are in milliseconds since the run's start, inside a group whose ``transform
 run's time axis onto the chart (``server.render.panels``): when a live axis grows, one attribute
 changes and no bar is redrawn. A task still in flight is drawn to far beyond the chart's end and
 clipped at "now" by the run's clip rectangle (``#now-{run}``), whose width is the one thing a
-frame changes for it; its flight rectangle has an id, so that the frame that ends the task
-replaces just that rectangle and appends the rest.
+frame changes for it.
+
+A bar's slices are one ``<path>`` per kind (running, and each reason of waiting), each slice a
+rectangle of the path, not an element of its own: a cpu task in a busy process is preempted
+dozens of times a second, and a watching browser styles, lays out and paints every element a
+frame adds. While the task is in flight its paths have ids, so that a frame gives a grown bar
+its paths' new outlines; the frame that ends the task replaces the bar whole.
 """
 
 from __future__ import annotations
@@ -92,19 +97,42 @@ def _rect(cls: str, s: float, e: float, y: float, h: float) -> str:
     )
 
 
-def run_rects(running: Iterable[Sequence[float]], y: float, h: float) -> str:
-    return "".join(_rect("run", s, e, y, h) for s, e in running)
+def outline(spans: Iterable[Sequence[float]], y: float, h: float) -> str:
+    """Rectangles from ``y`` to ``y + h`` over each (start, end) in seconds, as a path's ``d``."""
+    out = []
+    for s, e in spans:
+        x, w = ms(s), ms(e - s)
+        out.append(f"M{x},{y:g}h{w if w != '0' else '0.001'}v{h:g}H{x}z")
+    return "".join(out)
 
 
-def slices(
-    task: Mapping[str, Any], y: float, h: float, runs_from: int = 0, waits_from: int = 0
-) -> str:
-    """The task's running slices and its waits (each with its reason) from the given indexes on,
-    in time order: a live bar gets the new ones appended, and stays in the order a fresh render
-    draws."""
-    runs = [(s, e, "run") for s, e in task["running"][runs_from:]]
-    waits = [(s, e, f"wait {reason}") for s, e, reason in (task.get("waits") or [])[waits_from:]]
-    return "".join(_rect(cls, s, e, y, h) for s, e, cls in sorted(runs + waits))
+def slice_kinds(task: Mapping[str, Any]) -> dict[str, list[Sequence[float]]]:
+    """The task's slices by kind: ``run`` first, then each reason of waiting in the order it first
+    occurred (the order a live bar gains its paths in)."""
+    kinds: dict[str, list[Sequence[float]]] = {"run": list(task["running"])}
+    for s, e, reason in task.get("waits") or []:
+        kinds.setdefault(reason, []).append((s, e))
+    return kinds
+
+
+def slice_id(bar: str, kind: str) -> str:
+    """The id of a live bar's path of one kind (``run`` or a reason of waiting)."""
+    return f"{bar}-{kind}"
+
+
+def slice_path(kind: str, d: str, path_id: str | None = None) -> str:
+    cls = "run" if kind == "run" else f"wait {kind}"
+    ident = f' id="{path_id}"' if path_id else ""
+    return f'<path{ident} class="{cls}" d="{d}"/>'
+
+
+def slices(task: Mapping[str, Any], y: float, h: float, bar: str | None = None) -> str:
+    """The task's running slices and its waits, a path per kind; with ids from ``bar`` (the bar's
+    id) while the task is in flight."""
+    return "".join(
+        slice_path(kind, outline(spans, y, h), slice_id(bar, kind) if bar else None)
+        for kind, spans in slice_kinds(task).items()
+    )
 
 
 def queued_rect(task: Mapping[str, Any], y: float, h: float) -> str:
@@ -125,10 +153,11 @@ def bar(prefix: str, task: Mapping[str, Any], run_id: str, y: float, h: float, t
     waits, and (once ended) its tooltip."""
     ended = task["end_s"] is not None
     queued = queued_rect(task, y, h) if prefix == "T" else ""
+    ident = bar_id(prefix, run_id, task["id"])
     return (
-        f'<g id="{bar_id(prefix, run_id, task["id"])}" class="bar" data-tip="{escape(tip)}">'
-        f"{queued}{flight_rect(prefix, task, run_id, y, h)}{slices(task, y, h)}"
-        f"{title(tip) if ended else ''}</g>"
+        f'<g id="{ident}" class="bar" data-tip="{escape(tip)}">'
+        f"{queued}{flight_rect(prefix, task, run_id, y, h)}"
+        f"{slices(task, y, h, None if ended else ident)}{title(tip) if ended else ''}</g>"
     )
 
 

@@ -11,8 +11,9 @@ from playwright.sync_api import Page, expect
 from server.liveserver import LiveServer
 
 #: The running slices inside the zoomed window, by lane, in time order (x in ms on the bars).
-SLICES_IN_WINDOW = """([t0, t1]) => [...document.querySelectorAll('[id^=Llane-] rect.run')]
-  .map(r => ({lane: r.closest('[id^=Llane-]').id, x: +r.getAttribute('x'), w: +r.getAttribute('width')}))
+SLICES_IN_WINDOW = """([t0, t1]) => [...document.querySelectorAll('[id^=Llane-] path.run')]
+  .flatMap(p => [...p.getAttribute('d').matchAll(/M([-\\d.]+),[-\\d.]+h([\\d.]+)/g)]
+    .map(m => ({lane: p.closest('[id^=Llane-]').id, x: +m[1], w: +m[2]})))
   .filter(s => s.x + s.w > t0 && s.x < t1).sort((a, b) => a.x - b.x).map(s => s.lane)"""
 
 

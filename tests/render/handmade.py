@@ -1,8 +1,10 @@
 """Hand-made run logs and run documents for the render layer's tests, a page that applies frames
-as lab.js does, and a line's points read back whatever polylines draw it."""
+as lab.js does, a line's points read back whatever polylines draw it, and a bar's slices read
+back from its paths."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,6 +75,17 @@ class HandLog:
         new = self.log.after(self._taken)
         self._taken = len(self.log.items)
         return new
+
+
+#: One slice of a bar's path: ``M{x},{y}h{width}v{height}H{x}z`` (``server.render.svg.outline``).
+SLICE = re.compile(r"M([-\d.]+),([-\d.]+)h([\d.]+)v([\d.]+)H\1z")
+
+
+def slices_of(d: str) -> list[tuple[str, str]]:
+    """A slice path's rectangles as (x, width), in ms as drawn; the whole ``d`` must be slices."""
+    found = SLICE.findall(d)
+    assert "".join(f"M{x},{y}h{w}v{h}H{x}z" for x, y, w, h in found) == d, d
+    return [(x, w) for x, _, w, _ in found]
 
 
 def soup(html: str) -> BeautifulSoup:

@@ -79,7 +79,7 @@ def test_each_reason_has_a_pattern_of_its_own_and_cancelled_is_an_outline() -> N
     assert [p.reason for p in PATTERNS] == REASONS
     for reason in REASONS:
         assert re.search(
-            rf"rect\.wait\.{reason} \{{ fill: var\(--w{reason}, url\(#w{reason}-page\)\); \}}", CSS
+            rf"path\.wait\.{reason} \{{ fill: var\(--w{reason}, url\(#w{reason}-page\)\); \}}", CSS
         )
         assert re.search(rf"\.pat-{reason} \{{ (fill|fill: none; stroke): var\(--{reason}\)", CSS)
     assert re.search(r"rect\.flight \{ fill: var\(--wother, url\(#wother-page\)\); \}", CSS)

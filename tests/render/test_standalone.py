@@ -10,7 +10,7 @@ from pathlib import Path
 from server.render import geometry
 from server.render.standalone import chart_svg
 from server.render.standalone_css import css_values, page_css, plot_css, resolve
-from tests.render.handmade import HandDoc
+from tests.render.handmade import HandDoc, slices_of
 from tests.support import Execute
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -27,6 +27,11 @@ def texts(root: ET.Element) -> list[str]:
 
 def classed(root: ET.Element, tag: str, cls: str) -> list[ET.Element]:
     return [e for e in root.iter(f"{SVG}{tag}") if cls in (e.get("class") or "").split()]
+
+
+def slices(root: ET.Element, cls: str) -> list[tuple[str, str]]:
+    """The slices of the bars' paths of one class (``run``, ``wait``), as (x, width)."""
+    return [s for p in classed(root, "path", cls) for s in slices_of(p.get("d") or "")]
 
 
 def assert_standalone(svg: str) -> ET.Element:
@@ -79,8 +84,8 @@ def test_it_draws_the_pages_charts_with_their_labels_axis_and_legends_as_text(
         words
     )
     # Each running interval is a bar in the lane chart and in the task chart.
-    assert len(classed(root, "rect", "run")) == 2 * 4
-    assert len(classed(root, "rect", "wait")) == 2 * 3
+    assert len(slices(root, "run")) == 2 * 4
+    assert len(slices(root, "wait")) == 2 * 3
     plots = root.findall(f"{SVG}g/{SVG}svg")
     assert len([e for p in plots for e in classed(p, "polyline", "line-cpu")]) == 2
     assert any(w.startswith("3 tasks in 500 ms") for w in words)  # the summary
@@ -91,8 +96,8 @@ def test_its_styles_are_the_pages_rules_for_plots_with_values_resolved() -> None
     values = css_values(css, "r1")
     rules = plot_css(css, values)
     run = re.search(r"--run:\s*(#[0-9a-fA-F]{6})", css)
-    assert run and f"rect.run {{ fill: {run.group(1)}; }}" in rules
-    assert "rect.wait.gil { fill: url(#wgil-r1); }" in rules  # the run's own pattern
+    assert run and f"path.run {{ fill: {run.group(1)}; }}" in rules
+    assert "path.wait.gil { fill: url(#wgil-r1); }" in rules  # the run's own pattern
     assert ".key" not in rules and ".dashboard" not in rules  # the page's layout stays out
     assert resolve("a: var(--x, var(--y, 2px))", {"y": "var(--z)", "z": "#fff"}) == "a: #fff"
     assert resolve("a: var(--x, 1px 2px)", {}) == "a: 1px 2px"
@@ -117,7 +122,7 @@ def test_thousands_of_tasks_are_density_strips_and_still_one_document(handdoc: H
         start = 0.0004 * i
         handdoc.task(lanes[i % 10], start, start + 0.004, [(start, start + 0.004)])
     root = assert_standalone(chart_svg(handdoc.doc()))
-    assert classed(root, "path", "run-area") and not classed(root, "rect", "run")
+    assert classed(root, "path", "run-area") and not classed(root, "path", "run")
     assert "21 tasks per row" in texts(root)
 
 
@@ -125,4 +130,4 @@ def test_a_real_processes_run_is_one_standalone_svg(execute: Execute) -> None:
     doc = execute("cpu", "processes", tasks=4, workers=2, ms=30)
     root = assert_standalone(chart_svg(doc))
     assert {"worker 1", "worker 2"} <= set(texts(root))
-    assert len(classed(root, "rect", "run")) == 2 * sum(len(t["running"]) for t in doc["tasks"])
+    assert len(slices(root, "run")) == 2 * sum(len(t["running"]) for t in doc["tasks"])
