@@ -241,7 +241,8 @@ def _extend(line: lines.Line, run: str, drawn: int) -> str:
 
 def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
     """New bars appended to their row group, an ended bar replaced whole, and a grown bar's paths
-    given their new outlines (a reason of waiting new to the bar is a path appended to it)."""
+    that gained slices given their new outlines (a reason of waiting new to the bar is a path
+    appended to it)."""
     m, run = s.model, s.run_id
     rows = s.lane_rows if prefix == "L" else s.task_rows
     out: list[str] = []
@@ -260,14 +261,20 @@ def _bar_swaps(s: Scene, ch: Changes, prefix: str) -> list[str]:
             y = 0.0 if prefix == "L" else rows.y(tid)
             whole = svg.bar(prefix, t, run, y, rows.bar_h, charts.tip(s, t))
             out.append(wrap("outerHTML", svg.bar_id(prefix, run, tid), whole))
-    for tid, (_, waits) in ch.grown.items():
+    for tid, (runs, waits) in ch.grown.items():
         if tid in ch.new or tid in ch.ended:
             continue
         t = m.tasks[tid]
         y, bar = (0.0 if prefix == "L" else rows.y(tid)), svg.bar_id(prefix, run, tid)
-        had = {"run", *(reason for _, _, reason in (t.get("waits") or [])[:waits])}
+        all_waits = t.get("waits") or []
+        had = {"run", *(reason for _, _, reason in all_waits[:waits])}  # the page's paths
+        grew = {reason for _, _, reason in all_waits[waits:]}
+        if len(t["running"]) > runs:
+            grew.add("run")
         added = ""
         for kind, spans in svg.slice_kinds(t).items():
+            if kind not in grew:
+                continue
             d, path = svg.outline(spans, y, rows.bar_h), svg.slice_id(bar, kind)
             if kind in had:
                 out.append(attrs(path, d=d))

@@ -31,6 +31,12 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f}".rstrip("0").rstrip(".") or "0"
 
 
+def width(seconds: float) -> str:
+    """A duration as an SVG width in ms, never 0 (a zero-width shape would not be drawn at all)."""
+    w = ms(seconds)
+    return w if w != "0" else "0.001"
+
+
 def bar_id(prefix: str, run_id: str, task_id: int) -> str:
     return f"{prefix}{run_id}-{task_id}"
 
@@ -82,27 +88,22 @@ def flight_rect(prefix: str, task: Mapping[str, Any], run_id: str, y: float, h: 
             f'<rect id="{fid}" class="flight live" x="{x0}" y="{y:g}" height="{h:g}"'
             f' width="{FOREVER_MS}" clip-path="url(#now-{run_id})"/>'
         )
-    width = ms(end - task["start_s"])
     return (
         f'<rect class="flight {task["status"]}" x="{x0}" y="{y:g}" height="{h:g}"'
-        f' width="{width if width != "0" else "0.001"}"/>'
+        f' width="{width(end - task["start_s"])}"/>'
     )
 
 
 def _rect(cls: str, s: float, e: float, y: float, h: float) -> str:
-    w = ms(e - s)
-    return (
-        f'<rect class="{cls}" x="{ms(s)}" y="{y:g}" width="{w if w != "0" else "0.001"}"'
-        f' height="{h:g}"/>'
-    )
+    return f'<rect class="{cls}" x="{ms(s)}" y="{y:g}" width="{width(e - s)}" height="{h:g}"/>'
 
 
 def outline(spans: Iterable[Sequence[float]], y: float, h: float) -> str:
     """Rectangles from ``y`` to ``y + h`` over each (start, end) in seconds, as a path's ``d``."""
     out = []
     for s, e in spans:
-        x, w = ms(s), ms(e - s)
-        out.append(f"M{x},{y:g}h{w if w != '0' else '0.001'}v{h:g}H{x}z")
+        x = ms(s)
+        out.append(f"M{x},{y:g}h{width(e - s)}v{h:g}H{x}z")
     return "".join(out)
 
 
