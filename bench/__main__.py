@@ -17,6 +17,7 @@ from bench.dashboard import dashboard
 from bench.engine_overhead import cpu_processes, io_asyncio
 from bench.event_cost import event_costs
 from bench.fanout import fanout
+from bench.frame_cost import frame_cost
 from bench.latency import latency
 from bench.lesson import cpu_bound_lesson
 from bench.observer import observer
@@ -36,6 +37,7 @@ SECTIONS: dict[str, Callable[[int], list[Row]]] = {
     "fanout": fanout,
     "latency": latency,
     "observer": observer,
+    "frames": frame_cost,
     "scale": scale,
 }
 

@@ -41,6 +41,8 @@ class Tab:
         self._sock.sendall(self._ws.send(Request(host=f"{host}:{port}", target=path)))
         self._text = ""
         self._id = 0
+        #: Called with every event the browser sends (a message with a "method" and no "id").
+        self.on_event: Callable[[dict[str, Any]], object] | None = None
         self._until(lambda e: isinstance(e, AcceptConnection))
 
     def _until(self, done: Callable[[Event | dict[str, Any]], bool]) -> Any:
@@ -50,6 +52,8 @@ class Tab:
                     self._text += event.data
                     if event.message_finished:
                         message, self._text = json.loads(self._text), ""
+                        if self.on_event is not None and "method" in message:
+                            self.on_event(message)
                         if done(message):
                             return message
                 elif done(event):
@@ -66,6 +70,13 @@ class Tab:
             raise RuntimeError(f"{method}: {reply['error']}")
         result: dict[str, Any] = reply.get("result", {})
         return result
+
+    def wait_event(self, method: str) -> dict[str, Any]:
+        """The next event named ``method``."""
+        event: dict[str, Any] = self._until(
+            lambda m: isinstance(m, dict) and m.get("method") == method
+        )
+        return event
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (promises awaited)."""

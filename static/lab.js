@@ -50,6 +50,8 @@
       }
     }
   }
+  // The same applier for bench/frame_cost.py, which replays a recorded run's frames into its page.
+  window.ConcurrencyLab = {applyFrame: apply};
   // A run started from this page waits (half a second at most) for its stream to open before
   // its clock starts, so the stream opens once the new view has been drawn: that first drawing
   // then costs the run nothing (pages.WATCHER_WAIT_S). The first animation frame paints the view;

@@ -1,0 +1,180 @@
+"""What a live frame costs a browser, part by part: a recorded run's frames replayed into its page.
+
+``bench.observer`` measures the whole effect, on a machine whose speed drifts by a fifth within an
+hour, beside a run that competes for the same cores. To find where a watching page's CPU goes,
+this records one watched run of the observer's first scenario (the page as it stood just before its
+first frame, and every frame with its time) and replays those frames into that page, with nothing
+else running, through the page's own applier (``ConcurrencyLab.applyFrame`` in ``static/lab.js``).
+Each replay is traced (``Tracing`` over the bare DevTools connection of ``bench.cdp``) and costed
+as the thread time of every Chromium task, summed (the tracer's own threads left out): exact to
+the microsecond where sampling a process tree every 50 ms reads in steps of 10 ms.
+
+Variants, replayed interleaved: every frame whole; frames keeping only one part (the counters, the
+chart by worker, the chart by task, the lines over time); only the clock (the clip at "now" and
+the elapsed counter), which is what any frame costs at least; and empty frames at the same times
+(the baseline of an open page). Reported in ms of Chromium CPU per replay, and per frame.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.cdp import Tab, chromium
+from bench.liveserver import LiveServer, wait_finished
+from bench.observer import SCENARIOS, _fill_form, _settle, _submit
+from bench.timing import Row
+
+#: Installed before any page script: keeps the page as it was when its first frame came, and
+#: every frame with its time after that one.
+RECORDER = """
+window.__frames = {html: null, t0: 0, frames: []};
+(() => {
+  const Source = window.EventSource;
+  window.EventSource = function (url, options) {
+    const source = new Source(url, options);
+    source.addEventListener("message", (e) => {
+      const r = window.__frames;
+      if (r.html === null) { r.html = document.documentElement.outerHTML; r.t0 = performance.now(); }
+      r.frames.push([performance.now() - r.t0, e.data]);
+    });
+    return source;
+  };
+})();
+"""
+
+#: Which swaps a variant keeps, by the id they target (run ids taken out); None keeps them all.
+VARIANTS: dict[str, str | None] = {
+    "whole frames": None,
+    "counters only": r"^c[a-z]+$",
+    "chart by worker only": r"^(L|Llane|lanes|nowclip)",
+    "chart by task only": r"^(T|Trows|tasks|nowclip)",
+    "lines over time only": r"^(lines|lw|lflight|lrun|cpu)",
+    "clock only": r"^(nowclip|celapsed)$",
+    "empty frames": r"^$never",
+}
+
+#: Keeps the swaps of a frame whose target matches ``keep`` (the applier skips what it lacks).
+FILTER = """(keep) => {
+  const t = document.createElement("template");
+  return (html) => {
+    if (keep === null) return html;
+    t.innerHTML = html;
+    for (const el of [...t.content.children]) {
+      const spec = el.getAttribute("hx-swap-oob") || "true";
+      const colon = spec.indexOf(":");
+      const id = (colon < 0 ? el.id : spec.slice(colon + 2)).replace(/-?[0-9a-f]{12}/, "");
+      if (!new RegExp(keep).test(id)) el.remove();
+    }
+    return t.innerHTML;
+  };
+}"""
+
+REPLAY = """(frames, keep) => new Promise((done) => {
+  const filter = (FILTER)(keep);
+  const kept = frames.map(([t, html]) => [t, filter(html)]);
+  const start = performance.now();
+  let i = 0;
+  function next() {
+    while (i < kept.length && performance.now() - start >= kept[i][0]) {
+      ConcurrencyLab.applyFrame(kept[i][1]);
+      i++;
+    }
+    if (i < kept.length) setTimeout(next, kept[i][0] - (performance.now() - start));
+    else setTimeout(done, 400);  // raster and the compositor finish the last frame
+  }
+  next();
+})""".replace("FILTER", FILTER)
+
+CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,toplevel,blink,cc,viz,gpu,v8"
+TASKS = ("ThreadControllerImpl::RunTask", "ThreadPool_RunTask")
+
+
+def record(url: str, client: httpx.Client, tab: Tab, body: dict[str, Any]) -> Any:
+    """One run started from the form and watched to its end, after two that warm the lab and
+    the page up; its page before the first frame, and its frames."""
+    tab.call("Page.enable")
+    tab.call("Page.addScriptToEvaluateOnNewDocument", source=RECORDER)
+    known: set[str] = set()
+    for _ in range(3):
+        _fill_form(tab, url, body)
+        run_id = _submit(tab, client, known)
+        known.add(run_id)
+        wait_finished(client, run_id, every_s=0.25)
+        tab.wait_for(f"document.querySelector('#badge-{run_id}')?.dataset.status === 'done'")
+    tab.call("Page.disable")
+    return json.loads(tab.evaluate("JSON.stringify(window.__frames)"))
+
+
+def traced(tab: Tab, expression: str) -> Counter[str]:
+    """Evaluate ``expression`` under a trace; the thread time of Chromium's tasks meanwhile, in
+    ms per thread name."""
+    events: list[dict[str, Any]] = []
+
+    def collect(message: dict[str, Any]) -> None:
+        if message["method"] == "Tracing.dataCollected":
+            events.extend(message["params"]["value"])
+
+    tab.on_event = collect
+    tab.call("Tracing.start", categories=CATEGORIES, transferMode="ReportEvents")
+    tab.evaluate(expression)
+    tab.call("Tracing.end")
+    tab.wait_event("Tracing.tracingComplete")
+    tab.on_event = None
+    names = {
+        (e["pid"], e["tid"]): e["args"]["name"]
+        for e in events
+        if e.get("ph") == "M" and e["name"] == "thread_name"
+    }
+    used: Counter[str] = Counter()
+    for e in events:
+        if e.get("ph") == "X" and e["name"] in TASKS:
+            name = names.get((e["pid"], e["tid"]), "?")
+            if "Perfetto" not in name:
+                used[name] += e.get("tdur", 0) / 1000
+    return used
+
+
+def frame_cost(reps: int) -> list[Row]:
+    body = SCENARIOS[0].body
+    with (
+        LiveServer() as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+        chromium() as (proc, tab),
+    ):
+        _settle(psutil.Process(proc.pid), server.url, tab)
+        rec = record(server.url, client, tab, body)
+        page = rec["html"].replace(" data-stream=", " data-recorded-stream=")  # no live stream
+        frames = rec["frames"]
+        rows = {
+            name: Row(
+                f"frames {name}: Chromium CPU per replay",
+                "ms",
+                note=f"{len(frames)} frames of one recorded run, replayed; traced thread time",
+            )
+            for name in VARIANTS
+        }
+        threads: dict[str, list[Counter[str]]] = {name: [] for name in VARIANTS}
+        for _ in range(max(2, min(reps, 7))):
+            for name, keep in VARIANTS.items():
+                tab.goto(server.url + "/lessons")
+                tab.evaluate(
+                    f"(html => {{ document.open(); document.write(html); document.close(); }})"
+                    f"({json.dumps(page)})"
+                )
+                tab.wait_for("document.readyState === 'complete' && window.ConcurrencyLab")
+                time.sleep(1.0)  # the page settled: parsed, painted, collected
+                used = traced(tab, f"({REPLAY})({json.dumps(frames)}, {json.dumps(keep)})")
+                rows[name].lab.append(sum(used.values()))
+                threads[name].append(used)
+        for name, row in rows.items():
+            row.add_extra("per_frame_ms", (row.lab_median or 0.0) / len(frames))
+            for thread in ("CrRendererMain", "ThreadPoolForegroundWorker", "VizCompositorThread"):
+                values = sorted(u.get(thread, 0.0) for u in threads[name])
+                row.add_extra(f"{thread}_ms", values[len(values) // 2])
+    return list(rows.values())
