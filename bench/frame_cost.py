@@ -18,6 +18,7 @@ the elapsed counter), which is what any frame costs at least; and empty frames a
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections import Counter
 from typing import Any
@@ -27,7 +28,7 @@ import psutil
 
 from bench.cdp import Tab, chromium
 from bench.liveserver import LiveServer, wait_finished
-from bench.observer import SCENARIOS, _fill_form, _settle, _submit
+from bench.observer import SCENARIOS, fill_form, settle, submit
 from bench.timing import Row
 
 #: Installed before any page script: keeps the page as it was when its first frame came, and
@@ -56,28 +57,30 @@ VARIANTS: dict[str, str | None] = {
     "chart by task only": r"^(T|Trows|tasks|nowclip)",
     "lines over time only": r"^(lines|lw|lflight|lrun|cpu)",
     "clock only": r"^(nowclip|celapsed)$",
-    "empty frames": r"^$never",
+    "empty frames": r"(?!)",  # matches nothing
 }
 
-#: Keeps the swaps of a frame whose target matches ``keep`` (the applier skips what it lacks).
-FILTER = """(keep) => {
+#: The frames with only the swaps whose target matches ``keep`` (all of them for null), kept as
+#: ``window.__kept`` before the replay is traced, so that filtering is not counted.
+FILTER = """(frames, keep) => {
   const t = document.createElement("template");
-  return (html) => {
-    if (keep === null) return html;
+  const rx = keep === null ? null : new RegExp(keep);
+  window.__kept = frames.map(([at, html]) => {
+    if (rx === null) return [at, html];
     t.innerHTML = html;
     for (const el of [...t.content.children]) {
       const spec = el.getAttribute("hx-swap-oob") || "true";
       const colon = spec.indexOf(":");
       const id = (colon < 0 ? el.id : spec.slice(colon + 2)).replace(/-?[0-9a-f]{12}/, "");
-      if (!new RegExp(keep).test(id)) el.remove();
+      if (!rx.test(id)) el.remove();
     }
-    return t.innerHTML;
-  };
+    return [at, t.innerHTML];
+  });
 }"""
 
-REPLAY = """(frames, keep) => new Promise((done) => {
-  const filter = (FILTER)(keep);
-  const kept = frames.map(([t, html]) => [t, filter(html)]);
+#: ``window.__kept`` applied at the times they were recorded.
+REPLAY = """new Promise((done) => {
+  const kept = window.__kept;
   const start = performance.now();
   let i = 0;
   function next() {
@@ -89,7 +92,7 @@ REPLAY = """(frames, keep) => new Promise((done) => {
     else setTimeout(done, 400);  // raster and the compositor finish the last frame
   }
   next();
-})""".replace("FILTER", FILTER)
+})"""
 
 CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,toplevel,blink,cc,viz,gpu,v8"
 TASKS = ("ThreadControllerImpl::RunTask", "ThreadPool_RunTask")
@@ -102,8 +105,8 @@ def record(url: str, client: httpx.Client, tab: Tab, body: dict[str, Any]) -> An
     tab.call("Page.addScriptToEvaluateOnNewDocument", source=RECORDER)
     known: set[str] = set()
     for _ in range(3):
-        _fill_form(tab, url, body)
-        run_id = _submit(tab, client, known)
+        fill_form(tab, url, body)
+        run_id = submit(tab, client, known)
         known.add(run_id)
         wait_finished(client, run_id, every_s=0.25)
         tab.wait_for(f"document.querySelector('#badge-{run_id}')?.dataset.status === 'done'")
@@ -147,7 +150,7 @@ def frame_cost(reps: int) -> list[Row]:
         httpx.Client(base_url=server.url, timeout=30) as client,
         chromium() as (proc, tab),
     ):
-        _settle(psutil.Process(proc.pid), server.url, tab)
+        settle(psutil.Process(proc.pid), server.url, tab)
         rec = record(server.url, client, tab, body)
         page = rec["html"].replace(" data-stream=", " data-recorded-stream=")  # no live stream
         frames = rec["frames"]
@@ -169,12 +172,13 @@ def frame_cost(reps: int) -> list[Row]:
                 )
                 tab.wait_for("document.readyState === 'complete' && window.ConcurrencyLab")
                 time.sleep(1.0)  # the page settled: parsed, painted, collected
-                used = traced(tab, f"({REPLAY})({json.dumps(frames)}, {json.dumps(keep)})")
+                tab.evaluate(f"({FILTER})({json.dumps(frames)}, {json.dumps(keep)})")
+                used = traced(tab, REPLAY)
                 rows[name].lab.append(sum(used.values()))
                 threads[name].append(used)
         for name, row in rows.items():
             row.add_extra("per_frame_ms", (row.lab_median or 0.0) / len(frames))
             for thread in ("CrRendererMain", "ThreadPoolForegroundWorker", "VizCompositorThread"):
-                values = sorted(u.get(thread, 0.0) for u in threads[name])
-                row.add_extra(f"{thread}_ms", values[len(values) // 2])
+                used_ms = statistics.median(u.get(thread, 0.0) for u in threads[name])
+                row.add_extra(f"{thread}_ms", used_ms)
     return list(rows.values())

@@ -134,7 +134,7 @@ def observer(reps: int) -> list[Row]:
     return [row for scenario in SCENARIOS for row in observe(scenario, reps)]
 
 
-def _fill_form(tab: Tab, url: str, body: dict[str, Any]) -> None:
+def fill_form(tab: Tab, url: str, body: dict[str, Any]) -> None:
     """The dashboard, its form filled in as a person would (the workload first: its
     parameters' fields come with it)."""
     tab.goto(url + "/")
@@ -159,7 +159,7 @@ def _fill_form(tab: Tab, url: str, body: dict[str, Any]) -> None:
     time.sleep(0.5)
 
 
-def _submit(tab: Tab, client: httpx.Client, known: set[str]) -> str:
+def submit(tab: Tab, client: httpx.Client, known: set[str]) -> str:
     """Press Run (the form's own submit) and return the new run's id, read from the API."""
     tab.evaluate("document.getElementById('run-form').requestSubmit()")
     while True:
@@ -170,7 +170,7 @@ def _submit(tab: Tab, client: httpx.Client, known: set[str]) -> str:
         time.sleep(0.02)
 
 
-def _settle(browser: psutil.Process, url: str, tab: Tab, timeout_s: float = 15.0) -> None:
+def settle(browser: psutil.Process, url: str, tab: Tab, timeout_s: float = 15.0) -> None:
     """The dashboard loaded once, then wait until the browser is idle (under 10 ms of CPU in
     half a second): a Chromium just started works for a few seconds, and the first unwatched
     run would otherwise compete with it (measured: parallelism 1.28-1.41 against 1.8-1.9, with
@@ -218,19 +218,19 @@ def observe(scenario: Scenario, reps: int) -> list[Row]:
         chromium() as (proc, page),
     ):
         browser = psutil.Process(proc.pid)
-        _settle(browser, server.url, page)
+        settle(browser, server.url, page)
         known: set[str] = set()
         for _ in range(max(2, min(reps, 7))):
             for watched in (False, True):
                 meter = None
                 if watched:
-                    _fill_form(page, server.url, scenario.body)
+                    fill_form(page, server.url, scenario.body)
                     meter = CpuMeter(browser)
                 l0 = server.cpu_s()
                 with meter or contextlib.nullcontext():
                     pressed = time.time()
                     if watched:
-                        run_id = _submit(page, client, known)
+                        run_id = submit(page, client, known)
                     else:
                         run_id = client.post("/api/runs", json=scenario.body).json()["id"]
                     known.add(run_id)
