@@ -9,10 +9,11 @@ falls too far behind, gets a snapshot instead of the backlog.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
-from time import perf_counter_ns
+from time import perf_counter, perf_counter_ns
 
 from server.lab.run import Run
 from server.lab.runlog import Log, Message
@@ -41,15 +42,26 @@ class Broker:
     a lane appeared, the status changed), at most one per ``interval_s``; while only time passes
     (bars growing, counters counting), one per ``still_s``. Every frame costs a watching browser
     the same few milliseconds of work whatever it holds, on the machine whose cores the run
-    needs, so frames that only move the clock are the ones to spare."""
+    needs, so frames that only move the clock are the ones to spare.
 
-    def __init__(self, run: Run, manager: RunManager, still_s: float = 0.25) -> None:
+    The broker paces its frames itself (:meth:`drive`): what happens soon after a frame waits
+    for the rest of ``interval_s``, and nothing else waits, so that a task's end is drawn as soon
+    as the frame rate allows, not a frame period after whatever batch came before it."""
+
+    def __init__(
+        self, run: Run, manager: RunManager, still_s: float = 0.25, interval_s: float = 0.1
+    ) -> None:
         self.run = run
         self._manager = manager
         self.still_s = still_s
+        self.interval_s = interval_s
         #: Messages received and not yet drawn (the model holds exactly what frames have drawn).
         self._waiting: list[Message] = []
+        #: Whether those hold an event that pages should see at once (:meth:`_eventful`).
+        self._urgent = False
         self._received = 0
+        #: When the latest frame was drawn (``perf_counter``); none yet: long ago.
+        self._drawn_at = -math.inf
         # A run like one the lab has just run is drawn on an axis planned for its length.
         info = replace(run_info(run.head()), expected_s=manager.expected_wall_s(run))
         self.model = RunModel(info)
@@ -75,12 +87,13 @@ class Broker:
         if fresh:
             self._received = fresh[-1].id
             self._waiting.extend(fresh)
+            self._urgent = self._urgent or self._eventful(fresh)
         t = elapsed(self.run)
         queue = self._queue()
-        still = not self._eventful() and (self._shown.status[1:] == (queue.position, queue.reason))
-        if not now and still and t - self._shown.now < self.still_s:
+        still = not self._urgent and (self._shown.status[1:] == (queue.position, queue.reason))
+        if not now and ((still and t - self._shown.now < self.still_s) or self.due_in() > 0):
             return
-        batch, self._waiting = self._waiting, []
+        batch, self._waiting, self._urgent = self._waiting, [], False
         changes = self.model.fold(batch)
         if not changes and self.model.finished:
             return
@@ -89,13 +102,19 @@ class Broker:
         self.scene = s
         self.frames.add(sse.encode(html, id=self.position + 1))
         self.frames.notify()
+        self._drawn_at = perf_counter()
 
-    def _eventful(self) -> bool:
-        """Whether what waits holds an event that pages should see at once. A run's start is not
+    def due_in(self) -> float:
+        """Seconds until the frame rate allows the next frame (0: now)."""
+        return max(0.0, self._drawn_at + self.interval_s - perf_counter())
+
+    def _eventful(self, messages: Sequence[Message]) -> bool:
+        """Whether ``messages`` hold an event that pages should see at once. A run's start is not
         one: its first tasks start within ms, and drawn apart they would cost a watching
-        browser two frames' work instead of one."""
+        browser two frames' work instead of one. (The model changes only when a frame draws
+        what waits, so a message's answer holds until then.)"""
         tasks = self.model.tasks
-        for m in self._waiting:
+        for m in messages:
             if m.event == EventName.TASK:
                 d = m.data
                 if d["end_s"] is not None or d["id"] not in tasks:
@@ -124,13 +143,18 @@ class Broker:
             self._snapshot = (self.position, sse.encode(html, id=self.position))
         return self._snapshot[1]
 
-    async def drive(self, interval_s: float) -> None:
-        """Follow the run's log to its end: a frame per batch, at most one per ``interval_s``,
-        and at least one per ``interval_s`` while the run goes (its clock moves)."""
+    async def drive(self) -> None:
+        """Follow the run's log to its end. A batch with an event is drawn at once if the frame
+        rate allows, or as soon as it does (with what came meanwhile); without one, it waits
+        for the next frame or for ``still_s`` (a tick comes every ``interval_s`` when nothing
+        does)."""
         try:
             log = self.run.log
-            async for batch in sse.follow(log, self._received, every=interval_s, tick=True):
+            async for batch in sse.follow(log, self._received, idle_s=self.interval_s):
                 self.step(batch)  # the final status is an event: it is drawn at once
+                while self._urgent:  # held back by the frame rate
+                    await asyncio.sleep(self.due_in())
+                    self.step(log.after(self._received))
         finally:
             self.frames.close()
 
@@ -149,9 +173,10 @@ class Brokers:
         """The run's broker, caught up with its log."""
         broker = self._brokers.get(run.id)
         if broker is None:
-            broker = self._brokers[run.id] = Broker(run, self.manager, self.still_s)
+            broker = Broker(run, self.manager, self.still_s, self.interval_s)
+            self._brokers[run.id] = broker
             self._forget_old()
-            job = asyncio.get_running_loop().create_task(broker.drive(self.interval_s))
+            job = asyncio.get_running_loop().create_task(broker.drive())
             self._jobs.add(job)
             job.add_done_callback(self._jobs.discard)
         broker.catch_up()

@@ -27,26 +27,24 @@ def encode(data: str, *, id: int | None = None, event: str | None = None) -> byt
 
 
 async def follow(
-    log: Log[T], after: int = 0, *, every: float = 0.0, tick: bool = False
+    log: Log[T], after: int = 0, *, idle_s: float | None = None
 ) -> AsyncIterator[Sequence[T]]:
     """The log's items after position ``after``, in batches as they come, until it is closed.
 
-    ``every``: at most one batch per that many seconds (items that come meanwhile wait for the
-    next batch). ``tick``: also an empty batch when nothing came for ``every`` seconds, so that a
-    follower can redraw what moves with time alone."""
+    ``idle_s``: also an empty batch when nothing came for that long, so that a follower can
+    redraw what moves with time alone. A follower that paces what it does with the batches (the
+    frame broker) holds them itself: a batch it does not act on costs it no delay."""
     position = after
     while True:
         batch = log.after(position)
         if batch:
             position += len(batch)
             yield batch
-            if every:
-                await asyncio.sleep(every)
         elif log.closed:
             return
-        elif tick:
+        elif idle_s is not None:
             try:
-                await asyncio.wait_for(log.wait(position), every)
+                await asyncio.wait_for(log.wait(position), idle_s)
             except TimeoutError:
                 yield batch  # empty: only time has moved on
         else:

@@ -3,6 +3,7 @@ real run and a real run manager (with its SQLite store)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from time import perf_counter_ns
 from typing import Any
@@ -75,3 +76,47 @@ def test_a_start_with_no_task_yet_is_drawn_once_time_has_moved_on(broker: Broker
     b.step([])
     [frame] = frames(b)
     assert BeautifulSoup(frame, "html.parser").select_one("#badge-b1").get_text() == "running"
+
+
+async def test_an_end_is_drawn_when_the_frame_rate_allows_not_a_period_after_the_last_batch(
+    broker: Broker,
+) -> None:
+    """Pacing holds back frames, not batches: a batch that draws nothing (a task's progress)
+    must not make the next event wait a frame period. And an event soon after a frame still
+    waits for the rest of the period. (With a 1 s period, so that only a stalled loop could
+    blur the two.)"""
+    b = broker
+    b.interval_s, b.still_s = 1.0, 60.0  # no frames for the clock alone
+    b.run.t0_ns = perf_counter_ns()
+    log(b, EventName.LANE, {"id": "t1", "kind": "thread", "pid": 1, "tid": 1, "label": "thread 1"})
+    log(b, EventName.TASK, task(0, 0.001))
+    log(b, EventName.TASK, task(1, 0.001))
+    b.run.log.notify()
+    drive = asyncio.create_task(b.drive())
+    try:
+        await asyncio.sleep(0.05)
+        assert len(frames(b)) == 1  # the first tasks, at once
+        await asyncio.sleep(1.05)
+        log(b, EventName.TASK, {**task(0, 0.001), "running": [[0.001, 1.0]]})
+        b.run.log.notify()  # progress only: no frame, and no wait either
+        await asyncio.sleep(0.1)
+        assert len(frames(b)) == 1
+        ended = asyncio.get_running_loop().time()
+        log(b, EventName.TASK, {**task(0, 0.001), "end_s": 1.2, "status": "ok"})
+        b.run.log.notify()
+        while len(frames(b)) == 1:
+            await asyncio.sleep(0.01)
+        # Drawn at once: a period after the progress batch would have been 0.9 s from now.
+        assert asyncio.get_running_loop().time() - ended < 0.8
+        assert "Lb1-0" in frames(b)[1]
+        drawn = asyncio.get_running_loop().time()
+        log(b, EventName.TASK, {**task(1, 0.001), "end_s": 1.3, "status": "ok"})
+        b.run.log.notify()
+        await asyncio.sleep(0.3)
+        assert len(frames(b)) == 2  # a frame came less than a period ago: this one waits
+        while len(frames(b)) == 2:
+            await asyncio.sleep(0.01)
+        assert asyncio.get_running_loop().time() - drawn >= 0.99
+        assert "Lb1-1" in frames(b)[2]
+    finally:
+        drive.cancel()

@@ -55,7 +55,7 @@ async def test_follow_resumes_after_a_position_and_ticks_while_nothing_comes() -
     log: Log[int] = Log()
     for i in range(3):
         log.add(i)
-    stream = sse.follow(log, 2, every=0.01, tick=True)
+    stream = sse.follow(log, 2, idle_s=0.01)
     assert list(await anext(stream)) == [2]
     assert list(await anext(stream)) == []  # nothing new for 10 ms: an empty batch, a tick
     log.close()
