@@ -151,7 +151,7 @@ class Broker:
         try:
             log = self.run.log
             async for batch in sse.follow(log, self._received, idle_s=self.interval_s):
-                self.step(batch)  # the final status is an event: it is drawn at once
+                self.step(batch)  # the final status is an event too
                 while self._urgent:  # held back by the frame rate
                     await asyncio.sleep(self.due_in())
                     self.step(log.after(self._received))
