@@ -62,7 +62,10 @@ def test_two_cpu_threads_are_concurrent_but_not_parallel(execute: Execute) -> No
     doc = execute("cpu", "threads", tasks=4, workers=2, ms=150)
     m = doc["metrics"]
     assert m["avg_concurrency"] == pytest.approx(2.0, abs=0.3)
-    assert m["avg_parallelism"] == pytest.approx(1.0, abs=0.2)
+    # Not parallel: one GIL, never much more than one thread executing. Below 1 the host took
+    # the core away (a slow spell of this VM read 0.66); that the threads ran for their CPU time
+    # is the next test's check.
+    assert 0.3 <= m["avg_parallelism"] <= 1.2
     assert m["max_running"] == 1
     assert len(doc["lanes"]) == 2
 
