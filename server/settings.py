@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     frame_interval_s: float = Field(
         0.1, ge=0.02, le=1.0, description="how soon pages see a task start or end, at most"
     )
+    frame_gather_s: float = Field(
+        0.04,
+        ge=0,
+        le=0.5,
+        description="how long a frame waits for what happens together with a task's start or"
+        " end (tasks ending at once are drawn in one frame)",
+    )
     still_frame_s: float = Field(
         0.25, ge=0.02, le=2.0, description="how often pages get a frame while only time passes"
     )

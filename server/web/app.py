@@ -41,7 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.db_path)
         manager = RunManager(settings, store)
-        brokers = Brokers(manager, settings.frame_interval_s, settings.still_frame_s)
+        brokers = Brokers(
+            manager, settings.frame_interval_s, settings.still_frame_s, settings.frame_gather_s
+        )
         app.state.settings, app.state.store, app.state.manager = settings, store, manager
         app.state.brokers = brokers
         app.state.comparisons = Comparisons(manager, store, settings.limits)

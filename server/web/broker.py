@@ -45,20 +45,31 @@ class Broker:
     needs, so frames that only move the clock are the ones to spare.
 
     The broker paces its frames itself (:meth:`drive`): what happens soon after a frame waits
-    for the rest of ``interval_s``, and nothing else waits, so that a task's end is drawn as soon
-    as the frame rate allows, not a frame period after whatever batch came before it."""
+    for the rest of ``interval_s``, and nothing else waits long, so that a task's end is drawn as
+    soon as the frame rate allows, not a frame period after whatever batch came before it. An
+    event does wait ``gather_s`` for what happens with it: tasks that end together (a pool's
+    workers given equal work, a gather's awaits) are drawn in one frame rather than in one and
+    then another a period later."""
 
     def __init__(
-        self, run: Run, manager: RunManager, still_s: float = 0.25, interval_s: float = 0.1
+        self,
+        run: Run,
+        manager: RunManager,
+        still_s: float = 0.25,
+        interval_s: float = 0.1,
+        gather_s: float = 0.04,
     ) -> None:
         self.run = run
         self._manager = manager
         self.still_s = still_s
         self.interval_s = interval_s
+        self.gather_s = gather_s
         #: Messages received and not yet drawn (the model holds exactly what frames have drawn).
         self._waiting: list[Message] = []
-        #: Whether those hold an event that pages should see at once (:meth:`_eventful`).
+        #: Whether those hold an event that pages should see at once (:meth:`_eventful`), and
+        #: since when (``perf_counter``).
         self._urgent = False
+        self._urgent_at = -math.inf
         self._received = 0
         #: When the latest frame was drawn (``perf_counter``); none yet: long ago.
         self._drawn_at = -math.inf
@@ -87,7 +98,8 @@ class Broker:
         if fresh:
             self._received = fresh[-1].id
             self._waiting.extend(fresh)
-            self._urgent = self._urgent or self._eventful(fresh)
+            if not self._urgent and self._eventful(fresh):
+                self._urgent, self._urgent_at = True, perf_counter()
         t = elapsed(self.run)
         queue = self._queue()
         still = not self._urgent and (self._shown.status[1:] == (queue.position, queue.reason))
@@ -105,8 +117,12 @@ class Broker:
         self._drawn_at = perf_counter()
 
     def due_in(self) -> float:
-        """Seconds until the frame rate allows the next frame (0: now)."""
-        return max(0.0, self._drawn_at + self.interval_s - perf_counter())
+        """Seconds until the frame rate allows the next frame, and an event waiting has waited
+        ``gather_s`` for what comes with it (0: now)."""
+        due = self._drawn_at + self.interval_s
+        if self._urgent:
+            due = max(due, self._urgent_at + self.gather_s)
+        return max(0.0, due - perf_counter())
 
     def _eventful(self, messages: Sequence[Message]) -> bool:
         """Whether ``messages`` hold an event that pages should see at once. A run's start is not
@@ -162,10 +178,13 @@ class Broker:
 class Brokers:
     """The brokers of the runs that pages watch, each driven by a job of its own."""
 
-    def __init__(self, manager: RunManager, interval_s: float, still_s: float = 0.25) -> None:
+    def __init__(
+        self, manager: RunManager, interval_s: float, still_s: float = 0.25, gather_s: float = 0.04
+    ) -> None:
         self.manager = manager
         self.interval_s = interval_s
         self.still_s = still_s
+        self.gather_s = gather_s
         self._brokers: OrderedDict[str, Broker] = OrderedDict()
         self._jobs: set[asyncio.Task[None]] = set()
 
@@ -173,7 +192,7 @@ class Brokers:
         """The run's broker, caught up with its log."""
         broker = self._brokers.get(run.id)
         if broker is None:
-            broker = Broker(run, self.manager, self.still_s, self.interval_s)
+            broker = Broker(run, self.manager, self.still_s, self.interval_s, self.gather_s)
             self._brokers[run.id] = broker
             self._forget_old()
             job = asyncio.get_running_loop().create_task(broker.drive())

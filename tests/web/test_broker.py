@@ -24,7 +24,8 @@ from server.web.broker import Broker
 def broker(tmp_path: Path) -> Broker:
     settings = Settings(data_dir=tmp_path)
     run = Run(make_spec("cpu", "threads", tasks=2, workers=2, params={"ms": 10}), id="b1")
-    return Broker(run, RunManager(settings, Store(settings.db_path)))
+    # No gathering here (frames drawn by ``step`` at once): it has a test of its own.
+    return Broker(run, RunManager(settings, Store(settings.db_path)), gather_s=0.0)
 
 
 def log(b: Broker, event: EventName, data: dict[str, Any]) -> None:
@@ -118,5 +119,31 @@ async def test_an_end_is_drawn_when_the_frame_rate_allows_not_a_period_after_the
             await asyncio.sleep(0.01)
         assert asyncio.get_running_loop().time() - drawn >= 0.99
         assert "Lb1-1" in frames(b)[2]
+    finally:
+        drive.cancel()
+
+
+async def test_what_happens_together_is_drawn_in_one_frame(broker: Broker) -> None:
+    """An event waits ``gather_s`` for what comes with it: two tasks that start 0.1 s apart,
+    within a gather of 0.4 s, are one frame, drawn no sooner than the gather after the first."""
+    b = broker
+    b.interval_s, b.still_s, b.gather_s = 0.05, 60.0, 0.4
+    b.run.t0_ns = perf_counter_ns()
+    drive = asyncio.create_task(b.drive())
+    loop = asyncio.get_running_loop()
+    try:
+        log(b, EventName.LANE, {"id": "t1", "kind": "thread", "pid": 1, "tid": 1, "label": "thread 1"})
+        log(b, EventName.TASK, task(0, 0.001))
+        b.run.log.notify()
+        first = loop.time()
+        await asyncio.sleep(0.1)
+        log(b, EventName.TASK, task(1, 0.1))
+        b.run.log.notify()
+        while not frames(b):
+            await asyncio.sleep(0.01)
+        assert loop.time() - first >= 0.39
+        [frame] = frames(b)
+        page = BeautifulSoup(frame, "html.parser")
+        assert page.select("#Lb1-0") and page.select("#Lb1-1")
     finally:
         drive.cancel()
