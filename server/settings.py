@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         0.1, ge=0.02, le=1.0, description="how soon pages see a task start or end, at most"
     )
     frame_gather_s: float = Field(
-        0.04,
+        0.06,
         ge=0,
         le=0.5,
         description="how long a frame waits for what happens together with a task's start or"

@@ -49,7 +49,8 @@ class Broker:
     soon as the frame rate allows, not a frame period after whatever batch came before it. An
     event does wait ``gather_s`` for what happens with it: tasks that end together (a pool's
     workers given equal work, a gather's awaits) are drawn in one frame rather than in one and
-    then another a period later."""
+    then another a period later. The run loop hands over records every 50 ms, so the default
+    60 ms gathers across one hand-over."""
 
     def __init__(
         self,
@@ -57,7 +58,7 @@ class Broker:
         manager: RunManager,
         still_s: float = 0.25,
         interval_s: float = 0.1,
-        gather_s: float = 0.04,
+        gather_s: float = 0.06,
     ) -> None:
         self.run = run
         self._manager = manager
@@ -179,7 +180,7 @@ class Brokers:
     """The brokers of the runs that pages watch, each driven by a job of its own."""
 
     def __init__(
-        self, manager: RunManager, interval_s: float, still_s: float = 0.25, gather_s: float = 0.04
+        self, manager: RunManager, interval_s: float, still_s: float = 0.25, gather_s: float = 0.06
     ) -> None:
         self.manager = manager
         self.interval_s = interval_s

@@ -180,18 +180,18 @@ def test_density_strips_are_redrawn_every_half_second_not_every_frame(
 def test_a_long_run_extends_its_lines_and_redraws_only_their_tails(
     hand: HandLog, info: Callable[..., RunInfo], page: Callable[[str], Page]
 ) -> None:
-    # A second of two tasks taking turns, watched at 10 frames a second on a planned 1.5 s axis
-    # (no rescale): the lines grow by segments that are never redrawn, and only each line's
+    # Two seconds of two tasks taking turns, watched at 10 frames a second on a planned 2.5 s
+    # axis (no rescale): the lines grow by segments that are never redrawn, and only each line's
     # last SETTLE_S is sent again; the page's lines stay those of a fresh render at every frame.
-    model = RunModel(info(expected_s=1.2))
+    model = RunModel(info(expected_s=2.2))
     s = scene(model, 0.0)
-    assert s.span == 1.5
+    assert s.span == 2.5
     dom, before = page(first_render(s)), frames.shown(s)
     hand.status("running")
     hand.lane("t1")
     hand.lane("t2")
     segments = 0
-    for k in range(1, 10):
+    for k in range(1, 21):
         now = k / 10
         hand.task(0, "t1", 0.0, [(0.0, now)], waits=[])
         waits = [(0.45, 0.5, "core")] if k >= 5 else []  # a reason appears at 0.5 s
@@ -215,12 +215,12 @@ def test_a_long_run_extends_its_lines_and_redraws_only_their_tails(
             tail = soup(html).find(attrs={"hx-swap-oob": "attrs:#lrunt-r1"})
             assert isinstance(tail, Tag)
             first_x = float(str(tail["points"]).split()[0].split(",")[0])
-            assert first_x >= (now - 0.25) / 1.5 * 1000 - 10
+            assert first_x >= (now - 0.25) / s.span * 1000 - 10
     assert segments >= 2
-    hand.status("done", wall=0.95)
+    hand.status("done", wall=2.05)
     ch = model.fold(hand.take())
-    html, before = frames.delta(scene(model, 0.95), ch, before)
+    html, before = frames.delta(scene(model, 2.05), ch, before)
     dom.apply(html)
-    fresh_page = first_render(scene(model, 0.95))
+    fresh_page = first_render(scene(model, 2.05))
     assert panel(dom, "lines") == panel(fresh_page, "lines")  # one polyline per line again
     assert panel(dom, "cpu") == panel(fresh_page, "cpu")

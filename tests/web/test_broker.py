@@ -132,7 +132,11 @@ async def test_what_happens_together_is_drawn_in_one_frame(broker: Broker) -> No
     drive = asyncio.create_task(b.drive())
     loop = asyncio.get_running_loop()
     try:
-        log(b, EventName.LANE, {"id": "t1", "kind": "thread", "pid": 1, "tid": 1, "label": "thread 1"})
+        log(
+            b,
+            EventName.LANE,
+            {"id": "t1", "kind": "thread", "pid": 1, "tid": 1, "label": "thread 1"},
+        )
         log(b, EventName.TASK, task(0, 0.001))
         b.run.log.notify()
         first = loop.time()
