@@ -47,6 +47,7 @@ class Shown:
 
     now: float
     span: float
+    lane_rows: int  # rows of the lane chart (room kept for lanes to come, while live)
     cores: int
     lines_top: str
     reasons: tuple[str, ...]  # the reasons of waiting that have a line
@@ -70,6 +71,7 @@ def shown(s: Scene) -> Shown:
     return Shown(
         now=s.now,
         span=s.span,
+        lane_rows=s.lane_rows.n,
         cores=cores,
         lines_top=f"{lines.scale_top(s):g}",
         reasons=lines.reasons(s),
@@ -167,7 +169,8 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
     )
     # Kill labels are HTML placed in percent of the span: a new span moves them.
     relabel = rescaled and bool(m.kills)
-    if ch.new_lanes or ch.kills or relabel or (density_due and m.info.lane_density):
+    regrown = now_shown.lane_rows != before.lane_rows
+    if ch.new_lanes or ch.kills or relabel or regrown or (density_due and m.info.lane_density):
         out.append(wrap("innerHTML", f"lanes-{run}", charts.lane_chart_body(s), "div"))
     else:
         out += _bar_swaps(s, ch, "L")

@@ -38,6 +38,9 @@ class RunInfo:
     #: How long the run should take (the lab's last run of the same spec took that long): a live
     #: chart's time axis is planned that long (``geometry.live_span``). None: not known.
     expected_s: float | None = None
+    #: How many lanes the run should have (its executor says; 0: not known). A live lane chart
+    #: has room for that many from the start.
+    lanes_expected: int = 0
 
     @property
     def lane_density(self) -> bool:

@@ -63,6 +63,7 @@ def run_info(doc: Mapping[str, Any]) -> RunInfo:
         cpus=int((doc.get("host") or {}).get("cpus") or 1),
         server=ex is ServerLoad,  # its counters add the client's view: requests, latency
         lane_noun=ex.lane_noun if ex is not None else "worker",
+        lanes_expected=ex.lanes_expected(doc["workers"], doc["tasks_requested"]) if ex else 0,
     )
 
 

@@ -62,7 +62,12 @@ class Scene:
 
     @property
     def lane_rows(self) -> Rows:
-        return geometry.lane_rows(len(self.model.lanes), self.compare, self.lanes_h)
+        """The lane chart's rows: one per lane, and while the run goes at least as many as it
+        should have, so that lanes appearing do not push the page below them down (which would
+        make a watching browser repaint all of it)."""
+        m = self.model
+        n = len(m.lanes) if m.finished else max(len(m.lanes), m.info.lanes_expected)
+        return geometry.lane_rows(n, self.compare, self.lanes_h)
 
     @property
     def task_rows(self) -> Rows:

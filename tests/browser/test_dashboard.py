@@ -149,3 +149,32 @@ def test_a_finished_run_reads_without_javascript(
     assert re.search(r"4 tasks in", nojs.locator(f"#summary-{run_id}").inner_text())
     assert nojs.locator(f"#run-{run_id}[data-stream]").count() == 0  # finished: no stream
     context.close()
+
+
+#: Where each chart of the page's run view is, recorded when the view opens its stream (drawn, no
+#: frame applied yet) and after every frame while it is live.
+WHERE_CHARTS_ARE = """
+window.__tops = [];
+(() => {
+  const tops = () => [...document.querySelectorAll('#live .run-view[data-stream] figure.chart')]
+    .map(f => Math.round(f.getBoundingClientRect().top + scrollY));
+  const ES = window.EventSource;
+  window.EventSource = function (url, opts) { window.__tops.push(tops()); return new ES(url, opts); };
+  document.addEventListener('lab:frame', () => { const t = tops(); if (t.length) window.__tops.push(t); });
+})();
+"""
+
+
+def test_the_charts_stay_where_they_are_while_the_run_goes(page: Page, server: LiveServer) -> None:
+    # Lanes appearing, or a legend gaining a key and wrapping, would push every chart below
+    # down: the page would jump under the presenter's pointer, and a watching browser repaint
+    # all of it. The view keeps room for the run's lanes and two lines for each legend.
+    page.add_init_script(WHERE_CHARTS_ARE)
+    run_id = start(page, server, "cpu", "threads", 6, "2", ms="300")
+    expect(page.locator(f"#head-{run_id} .badge")).to_have_attribute(
+        "data-status", "done", timeout=20_000
+    )
+    tops = page.evaluate("window.__tops")
+    assert len(tops) >= 3 and len(tops[0]) == 3, tops  # the view drawn, then frames
+    assert page.locator(f"#lanes-{run_id} .label").count() == 2
+    assert [t for t in tops if t != tops[0]] == [], tops[0]

@@ -224,3 +224,28 @@ def test_a_long_run_extends_its_lines_and_redraws_only_their_tails(
     fresh_page = first_render(scene(model, 2.05))
     assert panel(dom, "lines") == panel(fresh_page, "lines")  # one polyline per line again
     assert panel(dom, "cpu") == panel(fresh_page, "cpu")
+
+
+def test_a_live_lane_chart_keeps_room_for_its_lanes_and_ends_with_the_lanes_it_had(
+    hand: HandLog, info: Callable[..., RunInfo], page: Callable[[str], Page]
+) -> None:
+    # Two workers expected: the live chart has two rows before any lane exists, so that lanes
+    # appearing move nothing below it. The run used only one: its end draws the one row a
+    # fresh render of the finished run has.
+    model = RunModel(info(lanes_expected=2))
+    s = scene(model, 0.0)
+    assert s.lane_rows.n == 2
+    dom, before = page(first_render(s)), frames.shown(s)
+    hand.status("running")
+    hand.lane("t1")
+    hand.task(0, "t1", 0.0, [(0.0, 0.05)], end=0.05)
+    s = scene(model, 0.1)
+    html, before = frames.delta(s, model.fold(hand.take()), before)
+    dom.apply(html)
+    assert s.lane_rows.n == 2 and panel(dom, "lanes") == panel(first_render(s), "lanes")
+    hand.status("done", wall=0.1)
+    s = scene(model, 0.1)
+    html, before = frames.delta(s, model.fold(hand.take()), before)
+    dom.apply(html)
+    assert s.lane_rows.n == 1 and "innerHTML:#lanes-r1" in html
+    assert panel(dom, "lanes") == panel(first_render(s), "lanes")

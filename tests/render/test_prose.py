@@ -69,3 +69,15 @@ def test_the_summary_says_what_the_numbers_mean(
 def test_run_info_comes_from_the_documents_head() -> None:
     info = prose.run_info(head(host={"cpus": 8}))
     assert (info.cpus, info.lane_noun, info.lane_density) == (8, "event loop", True)
+
+
+def test_the_lanes_a_run_should_have_come_from_its_executor() -> None:
+    # One lane per pool worker that has a task to run; one event loop; one main thread; a
+    # server's lanes are its setup's business (none kept).
+    def lanes(executor: str, workers: int, tasks: int) -> int:
+        doc = head(executor=executor, workers=workers, tasks_requested=tasks)
+        return prose.run_info(doc).lanes_expected
+
+    assert lanes("processes", 2, 8) == 2 and lanes("threads", 8, 3) == 3
+    assert lanes("asyncio", 100_000, 100_000) == 1 and lanes("sequential", 1, 5) == 1
+    assert lanes("server", 2, 100) == 0
