@@ -173,11 +173,13 @@ class Executor:
     def default_workers(tasks: int) -> int:
         raise NotImplementedError
 
-    @staticmethod
-    def lanes_expected(workers: int, tasks: int) -> int:
-        """How many lanes its charts will have (0: not known beforehand). A live chart keeps
-        room for them from the start, so that its first frame does not move what lies below."""
-        return min(workers, tasks)
+    @classmethod
+    def lanes_expected(cls, workers: int, tasks: int) -> int:
+        """How many lanes its charts will have (0: not known beforehand): a pool's workers that
+        have a task, else the one thread its tasks share (threads it hands work to add lanes of
+        their own). A live chart keeps room for them from the start, so that its first frame
+        does not move what lies below."""
+        return min(workers, tasks) if cls.workers_are_a_pool else 1
 
     @classmethod
     def parse_options(cls, raw: Mapping[str, object] | None) -> object:
@@ -230,10 +232,6 @@ class Sequential(Executor):
 
     @staticmethod
     def default_workers(tasks: int) -> int:
-        return 1
-
-    @staticmethod
-    def lanes_expected(workers: int, tasks: int) -> int:
         return 1
 
     def lane_namer(self) -> LaneNamer:
@@ -402,10 +400,6 @@ class Asyncio(Executor):
     lane_noun = "event loop"
     max_workers = 100_000
     workers_are_a_pool = False
-
-    @staticmethod
-    def lanes_expected(workers: int, tasks: int) -> int:
-        return 1  # the event loop's thread (threads it hands work to add lanes of their own)
 
     def __init__(self, batch: Batch) -> None:
         super().__init__(batch)

@@ -57,8 +57,8 @@ class ServerLoad(Executor):
     in_lab_process = False  # the requests run in the server's processes
     NO_WORKER: ClassVar[tuple[int, int]] = (0, 0)
 
-    @staticmethod
-    def lanes_expected(workers: int, tasks: int) -> int:
+    @classmethod
+    def lanes_expected(cls, workers: int, tasks: int) -> int:
         return 0  # a server's workers and threads: its setup decides
 
     def __init__(self, batch: Batch) -> None:
