@@ -70,3 +70,14 @@ def test_summary_reads_cpu_and_memory_from_samples() -> None:
     m = summarize([], wall=1.0, samples=samples)
     assert m["cpu_busy_fraction"] == pytest.approx(0.5)
     assert m["peak_rss_bytes"] == 40
+
+
+def test_a_hand_off_sliver_shorter_than_the_switch_interval_is_not_two_running() -> None:
+    # Two threads taking turns every 5 ms, each turn's running recorded 3 ms into the other's
+    # (a slow checkpoint at the hand-off): still one running at a time. Processes that overlap
+    # for 6 ms at a time are two.
+    a = [(i * 0.01, i * 0.01 + 0.008) for i in range(100)]
+    b = [(s + 0.005, e + 0.005) for s, e in a]
+    assert summarize([Timeline(0, 1, a), Timeline(0, 1, b)], wall=1.0)["max_running"] == 1
+    c = [(i * 0.01, i * 0.01 + 0.006) for i in range(100)]
+    assert summarize([Timeline(0, 1, c), Timeline(0, 1, c)], wall=1.0)["max_running"] == 2
