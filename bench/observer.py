@@ -7,7 +7,9 @@ threads, run by the dashboard's runner process or (``CLAB_RUNNER_PROCESS=false``
 process, where the lab's work takes the GIL from the tasks. Unwatched runs (started through the
 API) alternate with watched ones (started from the dashboard's form, then watched to the end, as a
 presenter would). Reported: the run's average parallelism both ways, and what the browser and the
-lab's own process tree spent on the CPU per run. The browser's CPU is counted from pressing Run to
+lab's own process tree spent on the CPU per run. For the first scenario, two more watchers tell
+where the cost goes: the page's stream read by a plain HTTP client (the lab draws every frame,
+nobody paints one), and a tab whose page is hidden (every frame applied, nothing painted). The browser's CPU is counted from pressing Run to
 the run's end (its document's ``started_at`` plus ``wall_s``), read from samples taken every 50 ms
 (not when a poll of the API noticed the end), and also on the run's clock alone: a run started from
 the form starts its clock once its page has drawn it. The browser is driven over a bare DevTools
@@ -187,9 +189,28 @@ def settle(browser: psutil.Process, url: str, tab: Tab, timeout_s: float = 15.0)
         before = now
 
 
+#: Who watches a run: nobody (it is started through the API); the lab's stream of frames read by a
+#: plain HTTP client (the lab draws every frame, nothing is drawn on a screen); a Chromium tab with
+#: its page hidden (every frame arrives and is applied, nothing is laid out or painted); and the
+#: tab as a presenter has it. The two between tell where what watching costs a run goes.
+NOBODY, STREAM, HIDDEN, TAB = "nobody", "an SSE client", "a hidden tab", "a tab"
+#: The page's content hidden, its script left to apply the frames.
+HIDE = "(() => { const s = document.createElement('style'); s.textContent ="
+HIDE += " 'body > *:not(script) { display: none !important; }'; document.head.append(s); })()"
+
+
+def read_stream(client: httpx.Client, run_id: str) -> None:
+    """Read a run's page stream to its end, as a page would, drawing nothing."""
+    with client.stream("GET", f"/runs/{run_id}/stream") as reply:
+        for line in reply.iter_lines():
+            if line.startswith("event: end"):
+                return
+
+
 def observe(scenario: Scenario, reps: int) -> list[Row]:
     what = f"observer {scenario.name}"
     goals = scenario is SCENARIOS[0]  # the issue's goals are for the cpu-bound lesson's run
+    watchers = (NOBODY, STREAM, HIDDEN, TAB) if goals else (NOBODY, TAB)
     par = Row(
         f"{what} parallelism",
         "x",
@@ -197,6 +218,11 @@ def observe(scenario: Scenario, reps: int) -> list[Row]:
         at_least=True,
         note="bare: nobody watching; lab: a Chromium tab watching",
     )
+    par_by = {
+        w: Row(f"{what} parallelism, {w} watching", "x", note="bare: nobody watching")
+        for w in (STREAM, HIDDEN)
+        if w in watchers
+    }
     browser_cpu = Row(
         f"{what} Chromium CPU per run-second",
         "s/s",
@@ -208,6 +234,11 @@ def observe(scenario: Scenario, reps: int) -> list[Row]:
         f"{what} Chromium CPU per run-second, on its clock",
         "s/s",
         note="the same from the run's clock start (after its page has drawn it) to its end",
+    )
+    hidden_cpu = Row(
+        f"{what} Chromium CPU per run-second, on its clock, the page hidden",
+        "s/s",
+        note="frames applied, nothing laid out or painted",
     )
     lab_cpu = Row(f"{what} lab CPU", "s", note="per run, the lab's process tree")
     outside = Row(f"{what} outside_cpu_cores", "cores", note="as the run itself measured it")
@@ -221,36 +252,54 @@ def observe(scenario: Scenario, reps: int) -> list[Row]:
         settle(browser, server.url, page)
         known: set[str] = set()
         for _ in range(max(2, min(reps, 7))):
-            for watched in (False, True):
+            for watcher in watchers:
+                in_tab = watcher in (HIDDEN, TAB)
                 meter = None
-                if watched:
+                if in_tab:
                     fill_form(page, server.url, scenario.body)
+                    if watcher == HIDDEN:
+                        page.evaluate(HIDE)
                     meter = CpuMeter(browser)
                 l0 = server.cpu_s()
                 with meter or contextlib.nullcontext():
                     pressed = time.time()
-                    if watched:
+                    if in_tab:
                         run_id = submit(page, client, known)
                     else:
                         run_id = client.post("/api/runs", json=scenario.body).json()["id"]
+                        if watcher == STREAM:
+                            read_stream(client, run_id)
                     known.add(run_id)
                     doc = wait_finished(client, run_id, every_s=0.25)
                 metrics: dict[str, float] = doc["metrics"]
-                (par.lab if watched else par.bare).append(metrics["avg_parallelism"])
+                parallelism = metrics["avg_parallelism"]
+                if watcher == NOBODY:
+                    for row in (par, *par_by.values()):
+                        row.bare.append(parallelism)
+                else:
+                    (par if watcher == TAB else par_by[watcher]).lab.append(parallelism)
                 if meter is not None:
                     wall, start = doc["wall_s"], _epoch(doc["started_at"])
                     end = meter.at(start + wall)
-                    browser_cpu.lab.append((end - meter.at(pressed)) / wall)
-                    clock_cpu.lab.append((end - meter.at(start)) / wall)
-                (outside.lab if watched else outside.bare).append(
-                    metrics.get("outside_cpu_cores", math.nan)
-                )
-                if "lab_loop_cpu_s" in metrics:  # measured without a runner only
-                    (loop_cpu.lab if watched else loop_cpu.bare).append(metrics["lab_loop_cpu_s"])
-                (lab_cpu.lab if watched else lab_cpu.bare).append(server.cpu_s() - l0)
-                if watched:  # the page did watch it to the end
+                    if watcher == TAB:
+                        browser_cpu.lab.append((end - meter.at(pressed)) / wall)
+                        clock_cpu.lab.append((end - meter.at(start)) / wall)
+                    else:
+                        hidden_cpu.lab.append((end - meter.at(start)) / wall)
+                if watcher in (NOBODY, TAB):
+                    (outside.lab if watcher == TAB else outside.bare).append(
+                        metrics.get("outside_cpu_cores", math.nan)
+                    )
+                    if "lab_loop_cpu_s" in metrics:  # measured without a runner only
+                        (loop_cpu.lab if watcher == TAB else loop_cpu.bare).append(
+                            metrics["lab_loop_cpu_s"]
+                        )
+                    (lab_cpu.lab if watcher == TAB else lab_cpu.bare).append(server.cpu_s() - l0)
+                if in_tab:  # the page did watch it to the end
                     page.wait_for(
                         f"document.querySelector('#badge-{run_id}')?.dataset.status === 'done'"
                     )
                 time.sleep(0.3)
-    return [par, browser_cpu, clock_cpu, lab_cpu, outside] + ([loop_cpu] if loop_cpu.bare else [])
+    rows = [par, *par_by.values(), browser_cpu, clock_cpu]
+    rows += [hidden_cpu] if hidden_cpu.lab else []
+    return rows + [lab_cpu, outside] + ([loop_cpu] if loop_cpu.bare else [])
