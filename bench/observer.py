@@ -45,9 +45,9 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
 
 
-#: The processes and threads runs of the ``cpu-bound`` lesson, and hashing in 2 threads (C code
-#: that lets the GIL go, as in ``gil-release``); the threads with the dashboard's runner process
-#: and without it.
+#: The processes and threads runs of the ``cpu-bound`` lesson (and the processes run with one
+#: worker, which leaves a core free), and hashing in 2 threads (C code that lets the GIL go, as in
+#: ``gil-release``); the threads with the dashboard's runner process and without it.
 HASH = {
     "workload": "hash",
     "executor": "threads",
@@ -70,6 +70,17 @@ SCENARIOS = (
             "executor": "processes",
             "tasks": 8,
             "workers": 2,
+            "params": {"ms": 300},
+        },
+    ),
+    # One worker on two cores: the presenter's case of a core the run does not use.
+    Scenario(
+        "cpu 8x300ms processes(1)",
+        {
+            "workload": "cpu",
+            "executor": "processes",
+            "tasks": 8,
+            "workers": 1,
             "params": {"ms": 300},
         },
     ),
