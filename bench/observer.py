@@ -9,13 +9,14 @@ API) alternate with watched ones (started from the dashboard's form, then watche
 presenter would). Reported: the run's average parallelism both ways, and what the browser and the
 lab's own process tree spent on the CPU per run. For the first scenario, two more watchers tell
 where the cost goes: the page's stream read by a plain HTTP client (the lab draws every frame,
-nobody paints one), and a tab whose page is hidden (every frame applied, nothing painted). The browser's CPU is counted from pressing Run to
-the run's end (its document's ``started_at`` plus ``wall_s``), read from samples taken every 50 ms
-(not when a poll of the API noticed the end), and also on the run's clock alone: a run started from
-the form starts its clock once its page has drawn it. The browser is driven over a bare DevTools
-connection (``bench.cdp``), as a presenter's browser has no automation attached. Goals, for the
-first scenario (the run the ``cpu-bound`` lesson shows): watched parallelism at least 0.95 of
-unwatched, and Chromium at most 0.15 s of CPU per second of run, from pressing Run.
+nobody paints one), and a tab whose page is hidden (every frame applied, nothing painted). The
+browser's CPU is counted from pressing Run to the run's end (its document's ``started_at`` plus
+``wall_s``), read from samples taken every 50 ms (not when a poll of the API noticed the end), and
+also on the run's clock alone: a run started from the form starts its clock once its page has drawn
+it. The browser is driven over a bare DevTools connection (``bench.cdp``), as a presenter's browser
+has no automation attached. Goals, for the first scenario (the run the ``cpu-bound`` lesson shows):
+watched parallelism at least 0.95 of unwatched, and Chromium at most 0.15 s of CPU per second of
+run, from pressing Run.
 """
 
 from __future__ import annotations
