@@ -9,10 +9,12 @@ Each replay is traced (``Tracing`` over the bare DevTools connection of ``bench.
 as the thread time of every Chromium task, summed (the tracer's own threads left out): exact to
 the microsecond where sampling a process tree every 50 ms reads in steps of 10 ms.
 
-Variants, replayed interleaved: every frame whole; frames keeping only one part (the counters, the
-chart by worker, the chart by task, the lines over time); only the clock (the clip at "now" and
-the elapsed counter), which is what any frame costs at least; and empty frames at the same times
-(the baseline of an open page). Reported in ms of Chromium CPU per replay, and per frame.
+Variants, replayed interleaved: every frame whole; every frame but the last (the finished run,
+drawn after the run's clock has stopped: what a watched run pays for); frames keeping only one
+part (the counters, the chart by worker, the chart by task, the lines over time); only the clock
+(the clip at "now" and the elapsed counter), which is what any frame costs at least; the frames
+while the run goes without the chart by task, and without the lines; and empty frames at the same
+times (the baseline of an open page). Reported in ms of Chromium CPU per replay, and per frame.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import statistics
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -49,15 +52,31 @@ window.__frames = {html: null, t0: 0, frames: []};
 })();
 """
 
-#: Which swaps a variant keeps, by the id they target (run ids taken out); None keeps them all.
-VARIANTS: dict[str, str | None] = {
-    "whole frames": None,
-    "counters only": r"^c[a-z]+$",
-    "chart by worker only": r"^(L|Llane|lanes|nowclip)",
-    "chart by task only": r"^(T|Trows|tasks|nowclip)",
-    "lines over time only": r"^(lines|lw|lflight|lrun|cpu)",
-    "clock only": r"^(nowclip|celapsed)$",
-    "empty frames": r"(?!)",  # matches nothing
+
+@dataclass(frozen=True)
+class Variant:
+    #: Which swaps it keeps, by the id they target (run ids taken out); None keeps them all.
+    keep: str | None
+    #: Whether it replays the run's last frame: the finished run, drawn after the run's clock has
+    #: stopped, so that a watched run does not pay for it.
+    last: bool = True
+
+
+COUNTERS = r"c(?!pu)[a-z]+$"  # the CPU lines are "cpu..."
+LANE_CHART = r"(L|Llane|lanes|nowclip)"
+TASK_CHART = r"(T|Trows|tasks|nowclip)"
+LINES = r"(lines|lw|lflight|lrun|cpu)"
+VARIANTS: dict[str, Variant] = {
+    "whole frames": Variant(None),
+    "while the run goes (its last frame left out)": Variant(None, last=False),
+    "counters only": Variant(f"^{COUNTERS}"),
+    "chart by worker only": Variant(f"^{LANE_CHART}"),
+    "chart by task only": Variant(f"^{TASK_CHART}"),
+    "lines over time only": Variant(f"^{LINES}"),
+    "clock only": Variant(r"^(nowclip|celapsed)$"),
+    "while the run goes, without the chart by task": Variant(r"^(?!(T|Trows|tasks))", last=False),
+    "while the run goes, without the lines": Variant(f"^(?!{LINES})", last=False),
+    "empty frames": Variant(r"(?!)"),  # matches nothing
 }
 
 #: The frames with only the swaps whose target matches ``keep`` (all of them for null), kept as
@@ -154,17 +173,18 @@ def frame_cost(reps: int) -> list[Row]:
         rec = record(server.url, client, tab, body)
         page = rec["html"].replace(" data-stream=", " data-recorded-stream=")  # no live stream
         frames = rec["frames"]
+        count = {name: len(frames) - (0 if v.last else 1) for name, v in VARIANTS.items()}
         rows = {
             name: Row(
                 f"frames {name}: Chromium CPU per replay",
                 "ms",
-                note=f"{len(frames)} frames of one recorded run, replayed; traced thread time",
+                note=f"{count[name]} frames of one recorded run, replayed; traced thread time",
             )
             for name in VARIANTS
         }
         threads: dict[str, list[Counter[str]]] = {name: [] for name in VARIANTS}
         for _ in range(max(2, min(reps, 7))):
-            for name, keep in VARIANTS.items():
+            for name, variant in VARIANTS.items():
                 tab.goto(server.url + "/lessons")
                 tab.evaluate(
                     f"(html => {{ document.open(); document.write(html); document.close(); }})"
@@ -172,12 +192,13 @@ def frame_cost(reps: int) -> list[Row]:
                 )
                 tab.wait_for("document.readyState === 'complete' && window.ConcurrencyLab")
                 time.sleep(1.0)  # the page settled: parsed, painted, collected
-                tab.evaluate(f"({FILTER})({json.dumps(frames)}, {json.dumps(keep)})")
+                replayed = frames if variant.last else frames[:-1]
+                tab.evaluate(f"({FILTER})({json.dumps(replayed)}, {json.dumps(variant.keep)})")
                 used = traced(tab, REPLAY)
                 rows[name].lab.append(sum(used.values()))
                 threads[name].append(used)
         for name, row in rows.items():
-            row.add_extra("per_frame_ms", (row.lab_median or 0.0) / len(frames))
+            row.add_extra("per_frame_ms", (row.lab_median or 0.0) / count[name])
             for thread in ("CrRendererMain", "ThreadPoolForegroundWorker", "VizCompositorThread"):
                 used_ms = statistics.median(u.get(thread, 0.0) for u in threads[name])
                 row.add_extra(f"{thread}_ms", used_ms)
