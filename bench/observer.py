@@ -63,28 +63,11 @@ THREADS = {
     "workers": 2,
     "params": {"ms": 300},
 }
+PROCESSES = {**THREADS, "executor": "processes"}
 SCENARIOS = (
-    Scenario(
-        "cpu 8x300ms processes(2)",
-        {
-            "workload": "cpu",
-            "executor": "processes",
-            "tasks": 8,
-            "workers": 2,
-            "params": {"ms": 300},
-        },
-    ),
+    Scenario("cpu 8x300ms processes(2)", PROCESSES),
     # One worker on two cores: the presenter's case of a core the run does not use.
-    Scenario(
-        "cpu 8x300ms processes(1)",
-        {
-            "workload": "cpu",
-            "executor": "processes",
-            "tasks": 8,
-            "workers": 1,
-            "params": {"ms": 300},
-        },
-    ),
+    Scenario("cpu 8x300ms processes(1)", {**PROCESSES, "workers": 1}),
     Scenario("cpu 8x300ms threads(2), runner", THREADS),
     Scenario("cpu 8x300ms threads(2), no runner", THREADS, {"CLAB_RUNNER_PROCESS": "false"}),
     Scenario("hash 16x64MiB threads(2), runner", HASH),
