@@ -63,18 +63,18 @@ class Variant:
 
 
 COUNTERS = r"c(?!pu)[a-z]+$"  # the CPU lines are "cpu..."
-LANE_CHART = r"(L|Llane|lanes|nowclip)"
-TASK_CHART = r"(T|Trows|tasks|nowclip)"
+LANE_CHART = r"(L|Llane|lanes)"
+TASK_CHART = r"(T|Trows|tasks)"
 LINES = r"(lines|lw|lflight|lrun|cpu)"
 VARIANTS: dict[str, Variant] = {
     "whole frames": Variant(None),
     "while the run goes (its last frame left out)": Variant(None, last=False),
     "counters only": Variant(f"^{COUNTERS}"),
-    "chart by worker only": Variant(f"^{LANE_CHART}"),
-    "chart by task only": Variant(f"^{TASK_CHART}"),
+    "chart by worker only": Variant(f"^({LANE_CHART}|nowclip)"),
+    "chart by task only": Variant(f"^({TASK_CHART}|nowclip)"),
     "lines over time only": Variant(f"^{LINES}"),
     "clock only": Variant(r"^(nowclip|celapsed)$"),
-    "while the run goes, without the chart by task": Variant(r"^(?!(T|Trows|tasks))", last=False),
+    "while the run goes, without the chart by task": Variant(f"^(?!{TASK_CHART})", last=False),
     "while the run goes, without the lines": Variant(f"^(?!{LINES})", last=False),
     "empty frames": Variant(r"(?!)"),  # matches nothing
 }

@@ -180,7 +180,7 @@ class Brokers:
     """The brokers of the runs that pages watch, each driven by a job of its own."""
 
     def __init__(
-        self, manager: RunManager, interval_s: float, still_s: float = 0.25, gather_s: float = 0.06
+        self, manager: RunManager, interval_s: float, still_s: float, gather_s: float
     ) -> None:
         self.manager = manager
         self.interval_s = interval_s
