@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     still_frame_s: float = Field(
         0.25, ge=0.02, le=2.0, description="how often pages get a frame while only time passes"
     )
+    busy_frame_s: float = Field(
+        0.5,
+        ge=0.02,
+        le=2.0,
+        description="how often pages get a frame, at most, while the run keeps every core of its"
+        " machine busy: each frame then takes from the run the time a browser there spends"
+        " drawing it (frame_interval_s: as often as ever)",
+    )
     assets_dir: Path = Field(
         Path(__file__).resolve().parent.parent / "node_modules",
         description="where npm installed the front-end libraries (htmx)",

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 
 from server.settings import Settings
 from server.store import INTERRUPTED, Store
@@ -229,6 +231,30 @@ def test_events_arrive_while_the_run_goes_then_the_stream_ends(client: LabClient
     assert final.at - started.at > 0.15
     ended = {e.data["id"]: e.data for e in events if e.event == "task"}
     assert all(t["status"] == "ok" for t in ended.values()) and len(ended) == 4
+
+
+def test_a_page_watching_a_run_that_keeps_every_core_busy_is_told_it_is_drawn_less_often(
+    client: LabClient,
+) -> None:
+    # One cpu-bound process per core leaves no core for a browser on this machine: the page's
+    # frames slow down (server.web.broker), its head says why, and the note goes at the end.
+    cores = os.cpu_count() or 1
+    if cores > 16:
+        pytest.skip("more cores than a test should keep busy")
+    workers = max(cores, 2)
+    doc = client.start(
+        workload="cpu", executor="processes", tasks=2 * workers, workers=workers, params={"ms": 300}
+    )
+    notes = []
+    with client.stream("GET", f"/runs/{doc['id']}/stream") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: end"):
+                break
+            for span in BeautifulSoup(line, "html.parser").select(f"#waiting-{doc['id']}"):
+                notes.append(span.get_text())
+    assert "every core busy: drawn every 0.5 s" in notes
+    assert notes[-1] == ""  # the finished run's head
+    assert client.wait_until_finished(doc["id"])["status"] == "done"
 
 
 def test_reconnecting_with_last_event_id_loses_and_repeats_nothing(

@@ -54,7 +54,8 @@ class Shown:
     #: Settled columns drawn: of the lines over time, of the CPU lines (``server.render.lines``).
     lines_cols: int
     cpu_cols: int
-    status: tuple[str, int | None, str | None]  # status, queue position, queue reason
+    #: status, queue position, queue reason, the frame period while every core is busy
+    status: tuple[str, int | None, str | None, float | None]
     density_at: float
     lines_at: float
     counters: Counters
@@ -85,8 +86,8 @@ def shown(s: Scene) -> Shown:
     )
 
 
-def _status_key(s: Scene) -> tuple[str, int | None, str | None]:
-    return (s.model.status, s.queue.position, s.queue.reason)
+def _status_key(s: Scene) -> tuple[str, int | None, str | None, float | None]:
+    return (s.model.status, s.queue.position, s.queue.reason, s.paced_s)
 
 
 def wrap(style: str, target: str, children: str, tag: str = "svg") -> str:
@@ -187,7 +188,10 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
         now_shown = replace(now_shown, density_at=before.density_at)
     swaps, now_shown = _lines(s, before, now_shown, redraw, lines_due)
     out += swaps
-    if ch.status or now_shown.status != before.status:
+    if not ch.status and now_shown.status[:3] == before.status[:3]:
+        if now_shown.status != before.status:  # only the pace: its note, not the live region
+            out.append(str(panels.waiting(s)))
+    else:
         out.append(str(panels.status_parts(s)))
         out.append(str(panels.history_cells(s)))
         if m.finished:

@@ -29,11 +29,13 @@ TABLE_ROWS = 500
 def status_context(s: Scene) -> dict[str, Any]:
     m = s.model
     waiting = m.status == RunStatus.PENDING.value and s.queue.position
+    paced = s.paced_s is not None and m.status == RunStatus.RUNNING.value
     return {
         "run_id": s.run_id,
         "status": m.status,
         "badge": f"queued, position {s.queue.position}" if waiting else m.status,
         "waiting": s.queue.reason if m.status == RunStatus.PENDING.value else None,
+        "paced": f"every core busy: drawn every {s.paced_s:g} s" if paced else None,
         "error": m.error,
         "finished": m.finished,
         "said": _said(m.status, m.error, bool(waiting)),
@@ -59,6 +61,11 @@ def head(s: Scene) -> Markup:
 def status_parts(s: Scene) -> Markup:
     """The pieces of the head that change with the status, out of band (a frame's)."""
     return macro("status_parts", status_context(s))
+
+
+def waiting(s: Scene) -> Markup:
+    """The head's note (why a run waits, or why it is drawn less often), out of band."""
+    return macro("waiting", status_context(s))
 
 
 # --- counters ---------------------------------------------------------------------------------

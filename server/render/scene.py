@@ -38,6 +38,9 @@ class Scene:
     compare: bool = False  # drawn in a stack of runs: lower lane rows
     lanes_h: float | None = None  # in a stack, each run's chart height (default: the stack's)
     queue: Queue = Queue()
+    #: Frames come once per this many seconds, not as often as usual: the run keeps every core
+    #: of its machine busy, and drawing faster would take from it (``server.web.broker``).
+    paced_s: float | None = None
 
     @property
     def run_id(self) -> str:
@@ -87,9 +90,14 @@ class Scene:
 
 
 def scene(
-    model: RunModel, now: float, *, span: float | None = None, queue: Queue = Queue()
+    model: RunModel,
+    now: float,
+    *,
+    span: float | None = None,
+    queue: Queue = Queue(),
+    paced_s: float | None = None,
 ) -> Scene:
     """The run at ``now``, on its own time axis unless ``span`` is given (a shared one)."""
     if span is None:
         span = model.wall_s or geometry.live_span(now, model.info.expected_s)
-    return Scene(model, now, span, queue=queue)
+    return Scene(model, now, span, queue=queue, paced_s=paced_s)

@@ -26,7 +26,7 @@ from server.web import (
     pages_lessons,
     pages_present,
 )
-from server.web.broker import Brokers
+from server.web.broker import Brokers, Pacing
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 log = logging.getLogger(__name__)
@@ -41,9 +41,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.db_path)
         manager = RunManager(settings, store)
-        brokers = Brokers(
-            manager, settings.frame_interval_s, settings.still_frame_s, settings.frame_gather_s
+        pacing = Pacing(
+            interval_s=settings.frame_interval_s,
+            still_s=settings.still_frame_s,
+            gather_s=settings.frame_gather_s,
+            busy_s=settings.busy_frame_s,
         )
+        brokers = Brokers(manager, pacing)
         app.state.settings, app.state.store, app.state.manager = settings, store, manager
         app.state.brokers = brokers
         app.state.comparisons = Comparisons(manager, store, settings.limits)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from time import perf_counter, perf_counter_ns
 
 from server.lab.run import Run
@@ -27,6 +27,27 @@ from server.web import sse
 
 #: Brokers of finished runs kept for pages that open them soon after.
 KEEP = 32
+#: A run's machine is busy (:func:`free_cores`) when its last ``RECENT_SAMPLES`` CPU samples
+#: (0.1 s apart) left less than ``BUSY_BELOW`` cores idle between them, and stays busy until
+#: they leave more than ``IDLE_ABOVE``: a browser's frame then takes its time from the run.
+RECENT_SAMPLES = 3
+BUSY_BELOW = 0.5
+IDLE_ABOVE = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """How often a run's pages get frames (the settings of the same names, in seconds)."""
+
+    interval_s: float  # frame_interval_s: at most one frame this often
+    still_s: float  # still_frame_s: one frame this often while only time passes
+    gather_s: float  # frame_gather_s: how long an event waits for what comes with it
+    busy_s: float  # busy_frame_s: at most one frame this often while every core is busy
+
+
+def free_cores(samples: Sequence[Sequence[float]]) -> float:
+    """How many cores were idle, on average over ``samples`` (each the busy percent per core)."""
+    return sum(100.0 * len(cores) - sum(cores) for cores in samples) / (100.0 * len(samples))
 
 
 def elapsed(run: Run) -> float:
@@ -50,21 +71,24 @@ class Broker:
     event does wait ``gather_s`` for what happens with it: tasks that end together (a pool's
     workers given equal work, a gather's awaits) are drawn in one frame rather than in one and
     then another a period later. The run loop hands over records every 50 ms, so the default
-    60 ms gathers across one hand-over."""
+    60 ms gathers across one hand-over.
 
-    def __init__(
-        self,
-        run: Run,
-        manager: RunManager,
-        still_s: float = 0.25,
-        interval_s: float = 0.1,
-        gather_s: float = 0.06,
-    ) -> None:
+    While the run keeps every core of its machine busy, a browser on that machine can draw a
+    frame only with time taken from the run, and so can the lab: frames then come at most one
+    per ``busy_s`` (the view says so, :attr:`paced_s`). On a 2-core machine that halves what a
+    watching tab takes from the cpu-bound lesson's run (``bench/OBSERVER.md``)."""
+
+    def __init__(self, run: Run, manager: RunManager, pacing: Pacing) -> None:
         self.run = run
         self._manager = manager
-        self.still_s = still_s
-        self.interval_s = interval_s
-        self.gather_s = gather_s
+        self.still_s = pacing.still_s
+        self.interval_s = pacing.interval_s
+        self.gather_s = pacing.gather_s
+        self.busy_s = pacing.busy_s
+        #: The run's latest CPU samples (busy percent per core), and whether they say that
+        #: its machine has no core to spare.
+        self._cpu: deque[Sequence[float]] = deque(maxlen=RECENT_SAMPLES)
+        self.busy = False
         #: Messages received and not yet drawn (the model holds exactly what frames have drawn).
         self._waiting: list[Message] = []
         #: Whether those hold an event that pages should see at once (:meth:`_eventful`), and
@@ -80,7 +104,7 @@ class Broker:
         #: Frames as SSE messages; frame n has the id n.
         self.frames: Log[bytes] = Log()
         #: The run as the latest frame left it: a page rendered now starts from here.
-        self.scene: Scene = scene(self.model, 0.0, queue=self._queue())
+        self.scene: Scene = self._scene(0.0, self._queue())
         self._shown = frames.shown(self.scene)
         self._snapshot: tuple[int, bytes] | None = None
 
@@ -92,6 +116,23 @@ class Broker:
         run_id = self.run.id
         return Queue(self._manager.queue_position(run_id), self._manager.waiting_for(run_id))
 
+    @property
+    def paced_s(self) -> float | None:
+        """The longer frame period while every core is busy (None: the usual one)."""
+        return self.busy_s if self.busy and self.busy_s > self.interval_s else None
+
+    def _scene(self, t: float, queue: Queue) -> Scene:
+        return scene(self.model, t, queue=queue, paced_s=self.paced_s)
+
+    def _sampled(self, messages: Sequence[Message]) -> None:
+        """Follow the machine's CPU in the run's samples, as they arrive."""
+        for m in messages:
+            if m.event == EventName.SAMPLE:
+                self._cpu.append(m.data["cpu_percent"])
+        if len(self._cpu) == RECENT_SAMPLES:
+            free = free_cores(self._cpu)
+            self.busy = free < BUSY_BELOW if not self.busy else free <= IDLE_ABOVE
+
     def step(self, messages: Sequence[Message], *, now: bool = False) -> None:
         """Take ``messages`` in; if a frame is due (or ``now``), fold what waits and add the
         frame that draws it, with the time that passed."""
@@ -99,18 +140,21 @@ class Broker:
         if fresh:
             self._received = fresh[-1].id
             self._waiting.extend(fresh)
+            self._sampled(fresh)
             if not self._urgent and self._eventful(fresh):
                 self._urgent, self._urgent_at = True, perf_counter()
         t = elapsed(self.run)
         queue = self._queue()
-        still = not self._urgent and (self._shown.status[1:] == (queue.position, queue.reason))
-        if not now and ((still and t - self._shown.now < self.still_s) or self.due_in() > 0):
+        key = (queue.position, queue.reason, self.paced_s)
+        still = not self._urgent and self._shown.status[1:] == key
+        still_s = max(self.still_s, self.paced_s or 0.0)
+        if not now and ((still and t - self._shown.now < still_s) or self.due_in() > 0):
             return
         batch, self._waiting, self._urgent = self._waiting, [], False
         changes = self.model.fold(batch)
         if not changes and self.model.finished:
             return
-        s = scene(self.model, t, queue=queue)
+        s = self._scene(t, queue)
         html, self._shown = frames.delta(s, changes, self._shown)
         self.scene = s
         self.frames.add(sse.encode(html, id=self.position + 1))
@@ -120,7 +164,7 @@ class Broker:
     def due_in(self) -> float:
         """Seconds until the frame rate allows the next frame, and an event waiting has waited
         ``gather_s`` for what comes with it (0: now)."""
-        due = self._drawn_at + self.interval_s
+        due = self._drawn_at + (self.paced_s or self.interval_s)
         if self._urgent:
             due = max(due, self._urgent_at + self.gather_s)
         return max(0.0, due - perf_counter())
@@ -179,13 +223,9 @@ class Broker:
 class Brokers:
     """The brokers of the runs that pages watch, each driven by a job of its own."""
 
-    def __init__(
-        self, manager: RunManager, interval_s: float, still_s: float, gather_s: float
-    ) -> None:
+    def __init__(self, manager: RunManager, pacing: Pacing) -> None:
         self.manager = manager
-        self.interval_s = interval_s
-        self.still_s = still_s
-        self.gather_s = gather_s
+        self.pacing = pacing
         self._brokers: OrderedDict[str, Broker] = OrderedDict()
         self._jobs: set[asyncio.Task[None]] = set()
 
@@ -193,7 +233,7 @@ class Brokers:
         """The run's broker, caught up with its log."""
         broker = self._brokers.get(run.id)
         if broker is None:
-            broker = Broker(run, self.manager, self.still_s, self.interval_s, self.gather_s)
+            broker = Broker(run, self.manager, self.pacing)
             self._brokers[run.id] = broker
             self._forget_old()
             job = asyncio.get_running_loop().create_task(broker.drive())

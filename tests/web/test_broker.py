@@ -13,11 +13,12 @@ from bs4 import BeautifulSoup
 
 from server.lab.run import Run
 from server.manager import RunManager
+from server.render import panels
 from server.settings import Settings
 from server.spec import make_spec
 from server.store import Store
 from server.types import EventName
-from server.web.broker import Broker
+from server.web.broker import Broker, Pacing, free_cores
 
 
 @pytest.fixture
@@ -25,7 +26,8 @@ def broker(tmp_path: Path) -> Broker:
     settings = Settings(data_dir=tmp_path)
     run = Run(make_spec("cpu", "threads", tasks=2, workers=2, params={"ms": 10}), id="b1")
     # No gathering here (frames drawn by ``step`` at once): it has a test of its own.
-    return Broker(run, RunManager(settings, Store(settings.db_path)), gather_s=0.0)
+    pacing = Pacing(interval_s=0.1, still_s=0.25, gather_s=0.0, busy_s=0.5)
+    return Broker(run, RunManager(settings, Store(settings.db_path)), pacing)
 
 
 def log(b: Broker, event: EventName, data: dict[str, Any]) -> None:
@@ -151,3 +153,66 @@ async def test_what_happens_together_is_drawn_in_one_frame(broker: Broker) -> No
         assert page.select("#Lb1-0") and page.select("#Lb1-1")
     finally:
         drive.cancel()
+
+
+def sample(t: float, cpu_percent: list[float]) -> dict[str, Any]:
+    return {"t_s": t, "cpu_percent": cpu_percent, "rss_bytes": {}}
+
+
+def test_free_cores_is_the_idle_share_of_every_core_on_average() -> None:
+    assert free_cores([[100.0, 100.0], [90.0, 100.0]]) == pytest.approx(0.05)
+    assert free_cores([[100.0, 20.0, 0.0, 50.0]]) == pytest.approx(2.3)
+
+
+def test_while_every_core_is_busy_frames_come_less_often_and_the_view_says_why(
+    broker: Broker,
+) -> None:
+    """Samples with no core to spare stretch the frame period to ``busy_s``; the head's note says
+    so (and only the note is swapped, so that the live region is not read out again); a core
+    free again brings the usual period back, and the note goes."""
+    b = broker
+    b.run.t0_ns = perf_counter_ns()
+    log(b, EventName.STATUS, {"id": "b1", "status": "running", "error": None})
+    log(b, EventName.LANE, {"id": "t1", "kind": "thread", "pid": 1, "tid": 1, "label": "thread 1"})
+    log(b, EventName.TASK, task(0, 0.001))
+    b.step(b.run.log.after(0), now=True)
+    assert not b.busy and 0.05 < b.due_in() <= b.interval_s
+    for i in (1, 2):
+        log(b, EventName.SAMPLE, sample(0.1 * i, [99.0, 98.0]))
+    b.step(b.run.log.after(3), now=True)
+    assert not b.busy  # two samples are not enough to tell
+    log(b, EventName.SAMPLE, sample(0.3, [100.0, 97.0]))
+    b.step(b.run.log.after(5), now=True)
+    assert b.busy and b.paced_s == b.busy_s
+    assert b.interval_s < b.due_in() <= b.busy_s
+    page = BeautifulSoup(frames(b)[-1], "html.parser")
+    assert page.select_one("#waiting-b1").get_text() == "every core busy: drawn every 0.5 s"
+    assert page.select_one("#badge-b1") is None and "#status-b1" not in frames(b)[-1]
+    # A core half free is not enough to leave (hysteresis): 0.6 cores idle stays busy.
+    for i in (4, 5, 6):
+        log(b, EventName.SAMPLE, sample(0.1 * i, [100.0, 40.0]))
+    b.step(b.run.log.after(6), now=True)
+    assert b.busy
+    for i in (7, 8, 9):
+        log(b, EventName.SAMPLE, sample(0.1 * i, [100.0, 10.0]))
+    b.step(b.run.log.after(9), now=True)
+    assert not b.busy and b.due_in() <= b.interval_s
+    page = BeautifulSoup(frames(b)[-1], "html.parser")
+    assert page.select_one("#waiting-b1").get_text() == ""
+
+
+def test_a_page_rendered_while_every_core_is_busy_says_so_and_a_finished_one_does_not(
+    broker: Broker,
+) -> None:
+    b = broker
+    b.run.t0_ns = perf_counter_ns()
+    log(b, EventName.STATUS, {"id": "b1", "status": "running", "error": None})
+    for i in (1, 2, 3):
+        log(b, EventName.SAMPLE, sample(0.1 * i, [100.0, 100.0]))
+    b.step(b.run.log.after(0), now=True)
+    head = BeautifulSoup(str(panels.head(b.scene)), "html.parser")
+    assert head.select_one("#waiting-b1").get_text().startswith("every core busy")
+    log(b, EventName.STATUS, {"id": "b1", "status": "done", "error": None, "wall_s": 0.4})
+    b.step(b.run.log.after(4), now=True)
+    head = BeautifulSoup(str(panels.head(b.scene)), "html.parser")
+    assert head.select_one("#waiting-b1").get_text() == ""
