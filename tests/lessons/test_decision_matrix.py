@@ -54,10 +54,13 @@ def test_decision_matrix_end_to_end(client: LabClient) -> None:
         lambda: client.run_lesson("decision-matrix", timeout=60)["verdict"]["facts"],
         lambda f: (
             f["cpu_processes_speedup"] >= 1.3
-            and f["fast_io_threads_speedup"] >= 5
+            and f["fast_io_threads_speedup"] >= 3
             and f["slow_io_asyncio_advantage"] >= 10
         ),
     )
     assert f["cpu_processes_speedup"] >= 1.3
-    assert f["fast_io_threads_speedup"] >= 5
+    # 20 threads against 20 waits of 10 ms in turn: about 13x on an idle machine, but starting the
+    # threads costs 14 ms of CPU here, more on a slower one (CI read 3.87 twice, a 55 ms run);
+    # waits in turn would read 1.
+    assert f["fast_io_threads_speedup"] >= 3
     assert f["slow_io_asyncio_advantage"] >= 10  # about 6.4 s vs 0.22 s
