@@ -54,7 +54,7 @@ def test_threads_do_not_beat_sequential_on_cpu_work(execute: Execute) -> None:
     # Two threads in flight while work waited, but no more than one core's CPU per second between
     # them.
     threads = execute("cpu", "threads", tasks=4, workers=2, ms=150)
-    assert in_flight_while_queued(threads) >= 1.9
+    assert in_flight_while_queued(threads) >= 1.8
     assert threads["metrics"]["avg_parallelism"] <= 1.1
     assert cpu_per_second(threads) <= 1.1
 
@@ -64,7 +64,7 @@ def test_two_cpu_threads_are_concurrent_but_not_parallel(execute: Execute) -> No
     m = doc["metrics"]
     # Concurrent: both threads had a task while work waited, and the tail (one thread finishing
     # alone) took at most half the run.
-    assert in_flight_while_queued(doc) >= 1.9
+    assert in_flight_while_queued(doc) >= 1.8
     assert 1.5 <= m["avg_concurrency"] <= 2.0
     assert m["max_in_flight"] == 2
     # Not parallel: one GIL, never much more than one thread executing. Below 1 the host took

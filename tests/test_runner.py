@@ -75,7 +75,7 @@ def test_threads_in_a_runner_still_share_one_gil() -> None:
     # One GIL: never much more than one thread executing. (The lower bound only shows that the
     # threads did execute: on this VM a slow spell, its CPU taken by the host, read 0.55.)
     assert 0.3 <= doc["metrics"]["avg_parallelism"] <= 1.1, doc["metrics"]
-    assert in_flight_while_queued(doc) >= 1.9
+    assert in_flight_while_queued(doc) >= 1.8
     # The tasks waited for the GIL about as long as they ran: the runner recorded the waits. (Over
     # all of them: the GIL is not handed over fairly, so one task may wait far less than another.)
     in_flight = sum(t["end_s"] - t["start_s"] for t in doc["tasks"])
