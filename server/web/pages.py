@@ -213,6 +213,7 @@ async def start_run(
         "redraw_form": bool(form.get("shown_errors")),
         "current": live_context(brokers.for_run(run)),
         "history": await history(manager, store),
+        "ticked": set(form.getlist("run")),  # the history's ticks, kept (the form includes them)
     }
     return TEMPLATES.TemplateResponse(request, "partials/_started.html", ctx, status_code=201)
 

@@ -178,3 +178,19 @@ def test_the_charts_stay_where_they_are_while_the_run_goes(page: Page, server: L
     assert len(tops) >= 3 and len(tops[0]) == 3, tops  # the view drawn, then frames
     assert page.locator(f"#lanes-{run_id} .label").count() == 2
     assert [t for t in tops if t != tops[0]] == [], tops[0]
+
+
+def test_runs_ticked_in_the_history_stay_ticked_when_a_run_starts(
+    page: Page, server: LiveServer
+) -> None:
+    first = start(page, server, "io", "sequential", 2, "1", ms="20")
+    expect(page.locator(f"#badge-{first}")).to_have_attribute("data-status", "done")
+    page.check(f"input[name=run][value='{first}']")
+    page.click("#run-form button[type=submit]")  # the same form again: a second run
+    second = page.locator(f"#live article.run-view:not([data-run='{first}'])")
+    expect(second).to_be_visible()
+    new_id = second.get_attribute("data-run")
+    assert new_id and new_id != first
+    expect(page.locator(f"#hist-{new_id}")).to_be_visible()  # the history was drawn anew...
+    expect(page.locator(f"input[name=run][value='{first}']")).to_be_checked()  # ...ticks kept
+    expect(page.locator(f"input[name=run][value='{new_id}']")).not_to_be_checked()
