@@ -242,8 +242,10 @@ def test_a_page_watching_a_run_that_keeps_every_core_busy_is_told_it_is_drawn_le
     if cores > 16:
         pytest.skip("more cores than a test should keep busy")
     workers = max(cores, 2)
+    # Long enough that three busy samples (0.1 s apart) and a frame come well before the end: a
+    # 0.6 s run (2 tasks of 300 ms per worker) once ended in a fresh clone before its note showed.
     doc = client.start(
-        workload="cpu", executor="processes", tasks=2 * workers, workers=workers, params={"ms": 300}
+        workload="cpu", executor="processes", tasks=4 * workers, workers=workers, params={"ms": 400}
     )
     notes = []
     with client.stream("GET", f"/runs/{doc['id']}/stream") as stream:
