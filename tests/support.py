@@ -148,6 +148,15 @@ def in_flight_while_queued(doc: RunDoc) -> float:
     return covered / (last - first)
 
 
+def in_flight_and_running(doc: RunDoc) -> tuple[float, float]:
+    """The run's tasks' time in flight and time running, summed over all of them: compared over
+    all of them, since the GIL is not handed over fairly and one task may wait far less than
+    another."""
+    in_flight = sum(float(t["end_s"]) - float(t["start_s"]) for t in doc["tasks"])
+    running = sum(e - s for t in doc["tasks"] for s, e in t["running"])
+    return in_flight, running
+
+
 def alive(pid: int) -> bool:
     """The process exists and is not a zombie (a child that ended and was not reaped yet)."""
     try:

@@ -15,7 +15,7 @@ import pytest
 
 from server.lab.run import Run
 from server.spec import make_spec
-from tests.support import Execute, in_flight_while_queued, measured_until
+from tests.support import Execute, in_flight_and_running, in_flight_while_queued, measured_until
 
 CPUS = os.cpu_count() or 1
 
@@ -83,8 +83,7 @@ def test_cpu_task_in_threads_runs_for_its_cpu_time(execute: Execute) -> None:
     # ...and, sharing the GIL, the tasks waited for roughly as long as they ran. Taken over all
     # of them: the GIL is not handed over fairly, so a pair's first task can end well before its
     # partner, which then runs its rest alone (one test run saw a task wait 66 ms of its 277 ms).
-    in_flight = sum(t["end_s"] - t["start_s"] for t in doc["tasks"])
-    running = sum(e - s for t in doc["tasks"] for s, e in t["running"])
+    in_flight, running = in_flight_and_running(doc)
     assert in_flight > 1.5 * running
 
 

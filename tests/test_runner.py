@@ -18,7 +18,7 @@ import pytest
 
 from server.lab.run import Run
 from server.spec import make_spec
-from tests.support import LabClient, in_flight_while_queued
+from tests.support import LabClient, in_flight_and_running, in_flight_while_queued
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
 
@@ -76,10 +76,8 @@ def test_threads_in_a_runner_still_share_one_gil() -> None:
     # threads did execute: on this VM a slow spell, its CPU taken by the host, read 0.55.)
     assert 0.3 <= doc["metrics"]["avg_parallelism"] <= 1.1, doc["metrics"]
     assert in_flight_while_queued(doc) >= 1.8
-    # The tasks waited for the GIL about as long as they ran: the runner recorded the waits. (Over
-    # all of them: the GIL is not handed over fairly, so one task may wait far less than another.)
-    in_flight = sum(t["end_s"] - t["start_s"] for t in doc["tasks"])
-    running = sum(e - s for t in doc["tasks"] for s, e in t["running"])
+    # The tasks waited for the GIL about as long as they ran: the runner recorded the waits.
+    in_flight, running = in_flight_and_running(doc)
     assert in_flight > 1.5 * running, doc["tasks"]
 
 
