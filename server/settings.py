@@ -69,13 +69,14 @@ class Settings(BaseSettings):
     still_frame_s: float = Field(
         0.25, ge=0.02, le=2.0, description="how often pages get a frame while only time passes"
     )
-    busy_frame_s: float = Field(
-        0.5,
-        ge=0.02,
-        le=2.0,
-        description="how often pages get a frame, at most, while the run keeps every core of its"
-        " machine busy: each frame then takes from the run the time a browser there spends"
-        " drawing it (frame_interval_s: as often as ever)",
+    busy_frame_core_s: float = Field(
+        2.0,
+        ge=0,
+        le=16.0,
+        description="while a run keeps every core of its machine busy, pages get at most one"
+        " frame per this many seconds of the machine's cores (2: every 1 s on 2 cores, every"
+        " 0.25 s on 8), since each frame then takes from the run the time a browser there spends"
+        " drawing it; 0 turns this off",
     )
     assets_dir: Path = Field(
         Path(__file__).resolve().parent.parent / "node_modules",

@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             interval_s=settings.frame_interval_s,
             still_s=settings.still_frame_s,
             gather_s=settings.frame_gather_s,
-            busy_s=settings.busy_frame_s,
+            busy_core_s=settings.busy_frame_core_s,
         )
         brokers = Brokers(manager, pacing)
         app.state.settings, app.state.store, app.state.manager = settings, store, manager

@@ -42,7 +42,9 @@ class Pacing:
     interval_s: float  # frame_interval_s: at most one frame this often
     still_s: float  # still_frame_s: one frame this often while only time passes
     gather_s: float  # frame_gather_s: how long an event waits for what comes with it
-    busy_s: float  # busy_frame_s: at most one frame this often while every core is busy
+    #: busy_frame_core_s: while every core is busy, at most one frame per this many seconds of
+    #: the run's cores (a frame every 1 s on 2 cores, every 0.25 s on 8).
+    busy_core_s: float
 
 
 def free_cores(samples: Sequence[Sequence[float]]) -> float:
@@ -75,8 +77,11 @@ class Broker:
 
     While the run keeps every core of its machine busy, a browser on that machine can draw a
     frame only with time taken from the run, and so can the lab: frames then come at most one
-    per ``busy_s`` (the view says so, :attr:`paced_s`). On a 2-core machine that halves what a
-    watching tab takes from the cpu-bound lesson's run (``bench/OBSERVER.md``)."""
+    per ``busy_core_s`` seconds of the machine's cores (:attr:`paced_s`, which the view
+    states), so that a frame takes the same share of the run whatever the number of cores: one
+    a second on 2 cores, four on 8. The run's end is drawn at once: its cores are free again.
+    On this 2-core machine that cut what a watching tab took from the cpu-bound lesson's run
+    by more than half (``bench/OBSERVER.md``)."""
 
     def __init__(self, run: Run, manager: RunManager, pacing: Pacing) -> None:
         self.run = run
@@ -84,7 +89,7 @@ class Broker:
         self.still_s = pacing.still_s
         self.interval_s = pacing.interval_s
         self.gather_s = pacing.gather_s
-        self.busy_s = pacing.busy_s
+        self.busy_core_s = pacing.busy_core_s
         #: The run's latest CPU samples (busy percent per core), and whether they say that
         #: its machine has no core to spare.
         self._cpu: deque[Sequence[float]] = deque(maxlen=RECENT_SAMPLES)
@@ -119,16 +124,23 @@ class Broker:
     @property
     def paced_s(self) -> float | None:
         """The longer frame period while every core is busy (None: the usual one)."""
-        return self.busy_s if self.busy and self.busy_s > self.interval_s else None
+        if not self.busy:
+            return None
+        period = round(self.busy_core_s / len(self._cpu[-1]), 2)
+        return period if period > self.interval_s else None
 
     def _scene(self, t: float, queue: Queue) -> Scene:
         return scene(self.model, t, queue=queue, paced_s=self.paced_s)
 
     def _sampled(self, messages: Sequence[Message]) -> None:
-        """Follow the machine's CPU in the run's samples, as they arrive."""
+        """Follow the machine's CPU in the run's samples, as they arrive. A run that has ended
+        no longer keeps any core busy."""
         for m in messages:
             if m.event == EventName.SAMPLE:
                 self._cpu.append(m.data["cpu_percent"])
+            elif m.event == EventName.STATUS and RunStatus(m.data["status"]).finished:
+                self._cpu.clear()
+                self.busy = False
         if len(self._cpu) == RECENT_SAMPLES:
             free = free_cores(self._cpu)
             self.busy = free < BUSY_BELOW if not self.busy else free <= IDLE_ABOVE

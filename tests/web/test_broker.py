@@ -26,7 +26,7 @@ def broker(tmp_path: Path) -> Broker:
     settings = Settings(data_dir=tmp_path)
     run = Run(make_spec("cpu", "threads", tasks=2, workers=2, params={"ms": 10}), id="b1")
     # No gathering here (frames drawn by ``step`` at once): it has a test of its own.
-    pacing = Pacing(interval_s=0.1, still_s=0.25, gather_s=0.0, busy_s=0.5)
+    pacing = Pacing(interval_s=0.1, still_s=0.25, gather_s=0.0, busy_core_s=1.0)
     return Broker(run, RunManager(settings, Store(settings.db_path)), pacing)
 
 
@@ -167,7 +167,8 @@ def test_free_cores_is_the_idle_share_of_every_core_on_average() -> None:
 def test_while_every_core_is_busy_frames_come_less_often_and_the_view_says_why(
     broker: Broker,
 ) -> None:
-    """Samples with no core to spare stretch the frame period to ``busy_s``; the head's note says
+    """Samples with no core to spare stretch the frame period to ``busy_core_s`` per core (the
+    samples' two cores: 0.5 s); the head's note says
     so (and only the note is swapped, so that the live region is not read out again); a core
     free again brings the usual period back, and the note goes."""
     b = broker
@@ -183,8 +184,8 @@ def test_while_every_core_is_busy_frames_come_less_often_and_the_view_says_why(
     assert not b.busy  # two samples are not enough to tell
     log(b, EventName.SAMPLE, sample(0.3, [100.0, 97.0]))
     b.step(b.run.log.after(5), now=True)
-    assert b.busy and b.paced_s == b.busy_s
-    assert b.interval_s < b.due_in() <= b.busy_s
+    assert b.busy and b.paced_s == 0.5
+    assert b.interval_s < b.due_in() <= 0.5
     page = BeautifulSoup(frames(b)[-1], "html.parser")
     assert page.select_one("#waiting-b1").get_text() == "every core busy: drawn every 0.5 s"
     assert page.select_one("#badge-b1") is None and "#status-b1" not in frames(b)[-1]
@@ -199,6 +200,24 @@ def test_while_every_core_is_busy_frames_come_less_often_and_the_view_says_why(
     assert not b.busy and b.due_in() <= b.interval_s
     page = BeautifulSoup(frames(b)[-1], "html.parser")
     assert page.select_one("#waiting-b1").get_text() == ""
+
+
+def test_the_frame_period_while_busy_shrinks_with_more_cores_and_the_end_is_not_paced(
+    broker: Broker,
+) -> None:
+    """A frame takes the same share of the run on any number of cores: ``busy_core_s`` (1.0
+    here) per core is 0.25 s on 4 cores. A run that ends leaves its cores free: its end is drawn
+    within the usual period, not the busy one."""
+    b = broker
+    b.run.t0_ns = perf_counter_ns()
+    log(b, EventName.STATUS, {"id": "b1", "status": "running", "error": None})
+    for i in (1, 2, 3):
+        log(b, EventName.SAMPLE, sample(0.1 * i, [100.0, 100.0, 99.0, 100.0]))
+    b.step(b.run.log.after(0), now=True)
+    assert b.busy and b.paced_s == 0.25
+    log(b, EventName.STATUS, {"id": "b1", "status": "done", "error": None, "wall_s": 0.4})
+    b.step(b.run.log.after(4))
+    assert not b.busy and b.paced_s is None and b.due_in() <= b.interval_s
 
 
 def test_a_page_rendered_while_every_core_is_busy_says_so_and_a_finished_one_does_not(
