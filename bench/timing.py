@@ -26,6 +26,9 @@ class Row:
     absolute: bool = False
     #: The goal is a least value (watched parallelism against unwatched), not a most.
     at_least: bool = False
+    #: ``bare[i]`` and ``lab[i]`` were measured one after the other: the ratio is the median of
+    #: the pairs' ratios, so that the machine's speed drifting between pairs cancels out.
+    paired: bool = False
 
     def add_extra(self, name: str, value: float) -> None:
         if value != value:  # NaN: nothing was measured (and JSON has no NaN)
@@ -42,8 +45,20 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
+        if self.paired:
+            pairs = [lab / b for b, lab in zip(self.bare, self.lab, strict=True) if b]
+            return statistics.median(pairs) if pairs else None
         b, lab = self.bare_median, self.lab_median
         return lab / b if b and lab is not None else None
+
+    @property
+    def pair_ratios(self) -> list[float]:
+        """Each pair's ratio (paired rows only)."""
+        return (
+            [lab / b for b, lab in zip(self.bare, self.lab, strict=True) if b]
+            if self.paired
+            else []
+        )
 
     @property
     def verdict(self) -> str:
@@ -60,6 +75,7 @@ class Row:
             "bare": self.bare_median,
             "lab": self.lab_median,
             "ratio": _round(self.ratio, 4),
+            "ratio_of": "the median pair" if self.paired else "the medians",
             "goal": self.goal,
             "goal_on": "lab" if self.absolute else "ratio",
             "goal_is": "at least" if self.at_least else "at most",
@@ -68,6 +84,7 @@ class Row:
             "extra": {k: round(statistics.median(v), 6) for k, v in self.extra.items() if v},
             "bare_samples": [round(x, 6) for x in self.bare],
             "lab_samples": [round(x, 6) for x in self.lab],
+            **({"pair_ratios": [round(x, 4) for x in self.pair_ratios]} if self.paired else {}),
         }
 
 
