@@ -9,6 +9,7 @@ falls too far behind, gets a snapshot instead of the backlog.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import OrderedDict, deque
 from collections.abc import Sequence
@@ -225,11 +226,21 @@ class Broker:
             log = self.run.log
             async for batch in sse.follow(log, self._received, idle_s=self.interval_s):
                 self.step(batch)  # the final status is an event too
-                while self._urgent:  # held back by the frame rate
-                    await asyncio.sleep(self.due_in())
+                while self._urgent:  # held back by the frame rate, or by the cores being busy
+                    await self._until_due(log)
                     self.step(log.after(self._received))
         finally:
             self.frames.close()
+
+    async def _until_due(self, log: Log[Message]) -> None:
+        """Wait until a frame is due, or until the run logs more: what comes may make it due
+        sooner (the run's end frees its cores, and its end is drawn at once)."""
+        wait = self.due_in()
+        if log.closed or wait <= 0:
+            await asyncio.sleep(wait)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(log.wait(self._received), wait)
 
 
 class Brokers:

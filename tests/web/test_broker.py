@@ -220,6 +220,43 @@ def test_the_frame_period_while_busy_shrinks_with_more_cores_and_the_end_is_not_
     assert not b.busy and b.paced_s is None and b.due_in() <= b.interval_s
 
 
+async def test_a_run_that_ends_while_its_frames_are_paced_is_drawn_at_once_not_a_period_later(
+    broker: Broker,
+) -> None:
+    """The last tasks' ends come while the cores still read busy, and wait for the busy period
+    (2 s here); the run's end, logged soon after, frees the cores: the broker, waiting out that
+    period, sees it and draws the end within the usual frame period. (It used to sleep the
+    whole period it had worked out before the end came.)"""
+    b = broker
+    b.busy_core_s = 4.0  # 2 s on the samples' 2 cores
+    b.run.t0_ns = perf_counter_ns()
+    log(b, EventName.STATUS, {"id": "b1", "status": "running", "error": None})
+    log(b, EventName.LANE, {"id": "t1", "kind": "thread", "pid": 1, "tid": 1, "label": "thread 1"})
+    log(b, EventName.TASK, task(0, 0.001))
+    for i in (1, 2, 3):
+        log(b, EventName.SAMPLE, sample(0.1 * i, [100.0, 100.0]))
+    b.run.log.notify()
+    drive = asyncio.create_task(b.drive())
+    try:
+        while not frames(b):
+            await asyncio.sleep(0.01)
+        assert b.paced_s == 2.0
+        log(b, EventName.TASK, {**task(0, 0.001), "end_s": 0.4, "status": "ok"})
+        b.run.log.notify()
+        await asyncio.sleep(0.15)
+        assert len(frames(b)) == 1  # held: the cores still read busy
+        ended = asyncio.get_running_loop().time()
+        log(b, EventName.STATUS, {"id": "b1", "status": "done", "error": None, "wall_s": 0.4})
+        b.run.end_ns = perf_counter_ns()
+        b.run.log.close()
+        await asyncio.wait_for(drive, 1.5)
+        assert asyncio.get_running_loop().time() - ended < 1.0  # not the 1.85 s left
+        end = BeautifulSoup(frames(b)[-1], "html.parser")
+        assert end.select_one("#badge-b1").get_text() == "done"
+    finally:
+        drive.cancel()
+
+
 def test_a_page_rendered_while_every_core_is_busy_says_so_and_a_finished_one_does_not(
     broker: Broker,
 ) -> None:
