@@ -56,6 +56,7 @@ class Shown:
     cpu_cols: int
     #: status, queue position, queue reason, the frame period while every core is busy
     status: tuple[str, int | None, str | None, float | None]
+    head: tuple[object, ...]  # what the head's parts show (``panels.head_key``)
     density_at: float
     lines_at: float
     counters: Counters
@@ -79,6 +80,7 @@ def shown(s: Scene) -> Shown:
         lines_cols=lines_cols,
         cpu_cols=cpu_cols,
         status=_status_key(s),
+        head=panels.head_key(s),
         density_at=s.now,
         lines_at=s.now,
         counters=cells,
@@ -188,11 +190,16 @@ def delta(s: Scene, ch: Changes, before: Shown) -> tuple[str, Shown]:
         now_shown = replace(now_shown, density_at=before.density_at)
     swaps, now_shown = _lines(s, before, now_shown, redraw, lines_due)
     out += swaps
-    if not ch.status and now_shown.status[:3] == before.status[:3]:
-        if now_shown.status != before.status:  # only the pace: its note, not the live region
-            out.append(str(panels.waiting(s)))
-    else:
-        out.append(str(panels.status_parts(s)))
+    # The head's parts that changed (the live region only when its words do, so that a screen
+    # reader is not told "Running" again when only the pace changes).
+    changed = frozenset(
+        part
+        for part, now, was in zip(panels.HEAD_PARTS, now_shown.head, before.head, strict=True)
+        if now != was
+    )
+    if changed:
+        out.append(str(panels.status_parts(s, changed)))
+    if now_shown.status[0] != before.status[0] or (ch.status and m.finished):
         out.append(str(panels.history_cells(s)))
         if m.finished:
             out.append(oob(panels.summary(s)))

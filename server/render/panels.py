@@ -58,14 +58,26 @@ def head(s: Scene) -> Markup:
     return macro("head", s.model.info, status_context(s))
 
 
-def status_parts(s: Scene) -> Markup:
-    """The pieces of the head that change with the status, out of band (a frame's)."""
-    return macro("status_parts", status_context(s))
+#: The parts of the head that change with the run's status (``status_parts`` in the template).
+HEAD_PARTS = ("badge", "waiting", "cancel", "error", "said")
 
 
-def waiting(s: Scene) -> Markup:
-    """The head's note (why a run waits, or why it is drawn less often), out of band."""
-    return macro("waiting", status_context(s))
+def head_key(s: Scene) -> tuple[object, ...]:
+    """What each of :data:`HEAD_PARTS` shows: a part whose value is the same is drawn the same."""
+    st = status_context(s)
+    return (
+        (st["status"], st["badge"]),
+        st["waiting"] or st["paced"],
+        st["finished"],
+        st["error"],
+        st["said"],
+    )
+
+
+def status_parts(s: Scene, only: frozenset[str] | None = None) -> Markup:
+    """The pieces of the head that change with the status, out of band (a frame's): all of
+    them, or ``only`` those named (of :data:`HEAD_PARTS`)."""
+    return macro("status_parts", status_context(s), True, only)
 
 
 # --- counters ---------------------------------------------------------------------------------

@@ -249,3 +249,30 @@ def test_a_live_lane_chart_keeps_room_for_its_lanes_and_ends_with_the_lanes_it_h
     dom.apply(html)
     assert s.lane_rows.n == 1 and "innerHTML:#lanes-r1" in html
     assert panel(dom, "lanes") == panel(first_render(s), "lanes")
+
+
+def test_a_status_frame_sends_only_the_head_parts_that_changed(
+    hand: HandLog, info: Callable[..., RunInfo]
+) -> None:
+    """Starting, the badge and the live region change; the Cancel button, the error line and
+    the note do not, and are not replaced (a button replaced loses its focus). Failing, the
+    Cancel button goes and the error shows."""
+    model = RunModel(info())
+    s = scene(model, 0.0)
+    before = frames.shown(s)
+    hand.status("running")
+    html, before = frames.delta(scene(model, 0.01), model.fold(hand.take()), before)
+    frame = soup(html)
+    badge = frame.select_one("#badge-r1")
+    assert badge is not None and badge.get_text() == "running"
+    assert frame.select_one('[hx-swap-oob="innerHTML:#status-r1"]').get_text() == "Running"
+    for part in ("cancel", "error", "waiting"):
+        assert frame.select_one(f"#{part}-r1") is None, part
+    assert frame.select_one("#hist-status-r1") is not None  # the history row's status
+    hand.status("failed", wall=0.02, error="boom")
+    html, _ = frames.delta(scene(model, 0.02), model.fold(hand.take()), before)
+    frame = soup(html)
+    cancel = frame.select_one("#cancel-r1")
+    assert cancel is not None and cancel.name == "span" and cancel.has_attr("hidden")
+    error = frame.select_one("#error-r1")
+    assert error is not None and error.get_text() == "boom" and not error.has_attr("hidden")
