@@ -36,11 +36,19 @@ def start(
     page.select_option("#f-executor", executor)
     page.fill("#f-tasks", str(tasks))
     page.fill("#f-workers", workers)
+    # The dashboard may show an earlier run (one still going, or the last one): the new run is
+    # the view that replaces it.
+    shown = page.evaluate("document.querySelector('#live article.run-view')?.dataset.run ?? null")
     page.click("#run-form button[type=submit]")
+    page.wait_for_function(
+        "shown => { const a = document.querySelector('#live article.run-view');"
+        " return a !== null && a.dataset.run !== shown; }",
+        arg=shown,
+    )
     article = page.locator("#live article.run-view")
     expect(article).to_be_visible()
     run_id = article.get_attribute("data-run")
-    assert run_id
+    assert run_id and run_id != shown
     return run_id
 
 
@@ -151,16 +159,20 @@ def test_a_finished_run_reads_without_javascript(
     context.close()
 
 
-#: Where each chart of the page's run view is, recorded when the view opens its stream (drawn, no
-#: frame applied yet) and after every frame while it is live.
+#: Where each chart of the page's run view is, with the view's run, recorded when the view opens
+#: its stream (drawn, no frame applied yet) and after every frame while it is live. (The dashboard
+#: may open on another run still going: the test keeps its own run's.)
 WHERE_CHARTS_ARE = """
 window.__tops = [];
 (() => {
-  const tops = () => [...document.querySelectorAll('#live .run-view[data-stream] figure.chart')]
-    .map(f => Math.round(f.getBoundingClientRect().top + scrollY));
+  const tops = () => {
+    const view = document.querySelector('#live .run-view[data-stream]');
+    return view && [view.dataset.run,
+      [...view.querySelectorAll('figure.chart')].map(f => Math.round(f.getBoundingClientRect().top + scrollY))];
+  };
   const ES = window.EventSource;
   window.EventSource = function (url, opts) { window.__tops.push(tops()); return new ES(url, opts); };
-  document.addEventListener('lab:frame', () => { const t = tops(); if (t.length) window.__tops.push(t); });
+  document.addEventListener('lab:frame', () => { const t = tops(); if (t) window.__tops.push(t); });
 })();
 """
 
@@ -169,12 +181,20 @@ def test_the_charts_stay_where_they_are_while_the_run_goes(page: Page, server: L
     # Lanes appearing, or a legend gaining a key and wrapping, would push every chart below
     # down: the page would jump under the presenter's pointer, and a watching browser repaint
     # all of it. The view keeps room for the run's lanes and two lines for each legend.
+    # The dashboard opens on another run, still going (4 tasks: a shorter task chart), and the
+    # test's run replaces it.
+    body = {"workload": "mixed", "executor": "threads", "tasks": 4, "workers": 2}
+    other = httpx.post(f"{server.url}/api/runs", json={**body, "params": {"ms": 600}}).json()
     page.add_init_script(WHERE_CHARTS_ARE)
     run_id = start(page, server, "cpu", "threads", 6, "2", ms="300")
     expect(page.locator(f"#head-{run_id} .badge")).to_have_attribute(
         "data-status", "done", timeout=20_000
     )
-    tops = page.evaluate("window.__tops")
+    for _ in range(300):  # leave no run going for the next test
+        if httpx.get(f"{server.url}/api/runs/{other['id']}").json()["status"] == "done":
+            break
+        page.wait_for_timeout(100)
+    tops = [t for run, t in page.evaluate("window.__tops") if run == run_id]
     assert len(tops) >= 3 and len(tops[0]) == 3, tops  # the view drawn, then frames
     assert page.locator(f"#lanes-{run_id} .label").count() == 2
     assert [t for t in tops if t != tops[0]] == [], tops[0]
