@@ -177,7 +177,9 @@ window.__tops = [];
 """
 
 
-def test_the_charts_stay_where_they_are_while_the_run_goes(page: Page, server: LiveServer) -> None:
+def test_the_charts_stay_where_they_are_while_the_run_goes_and_when_it_ends(
+    page: Page, server: LiveServer
+) -> None:
     # Lanes appearing, or a legend gaining a key and wrapping, would push every chart below
     # down: the page would jump under the presenter's pointer, and a watching browser repaint
     # all of it. The view keeps room for the run's lanes and two lines for each legend.
@@ -198,6 +200,12 @@ def test_the_charts_stay_where_they_are_while_the_run_goes(page: Page, server: L
     assert len(tops) >= 3 and len(tops[0]) == 3, tops  # the view drawn, then frames
     assert page.locator(f"#lanes-{run_id} .label").count() == 2
     assert [t for t in tops if t != tops[0]] == [], tops[0]
+    # Nor when it has ended: the page that watched it keeps the legends' room.
+    page.wait_for_function(f"!document.querySelector('#run-{run_id}[data-stream]')")
+    ended = page.locator(f"#run-{run_id} figure.chart").evaluate_all(
+        "fs => fs.map(f => Math.round(f.getBoundingClientRect().top + scrollY))"
+    )
+    assert ended == tops[0]
 
 
 def test_runs_ticked_in_the_history_stay_ticked_when_a_run_starts(
