@@ -102,6 +102,22 @@ def test_cancel_stops_the_run_and_the_chart_shows_it(page: Page, server: LiveSer
     expect(page.locator(f"#head-{run_id} button.danger")).to_have_count(0)
 
 
+def test_a_focused_cancel_button_keeps_its_focus_while_frames_come_and_enter_cancels(
+    page: Page, server: LiveServer
+) -> None:
+    # Focused as soon as the view is in, before its first frames: a frame that replaced the
+    # button (the run's start used to) would leave a keyboard user's focus on the page's body.
+    run_id = start(page, server, "cpu", "processes", 8, "2", ms="1500")
+    page.focus(f"#head-{run_id} button.danger")
+    # Two tasks done: frames have come (the start's, a busy period's, the tasks' ends).
+    expect(page.locator(f"#cdone-{run_id}")).to_have_text(re.compile(r"^[2-7]\s*/"), timeout=15_000)
+    assert page.evaluate("document.activeElement.closest('form')?.id") == f"cancel-{run_id}"
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#head-{run_id} .badge")).to_have_attribute(
+        "data-status", "cancelled", timeout=5_000
+    )
+
+
 def test_the_server_fields_show_only_while_the_server_executor_is_chosen(
     page: Page, server: LiveServer
 ) -> None:
