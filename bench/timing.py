@@ -46,7 +46,7 @@ class Row:
     @property
     def ratio(self) -> float | None:
         if self.paired:
-            pairs = [lab / b for b, lab in zip(self.bare, self.lab, strict=True) if b]
+            pairs = self.pair_ratios
             return statistics.median(pairs) if pairs else None
         b, lab = self.bare_median, self.lab_median
         return lab / b if b and lab is not None else None
